@@ -1,0 +1,1 @@
+namespace CtBuild; public static class EngineInfo { public const string Name = "CtBuild"; }
