@@ -1,0 +1,17 @@
+namespace CtBuild;
+
+/// <summary>
+/// An error the user can act on: the message says what was wrong, where, and what to do next.
+/// The CLI prints it without a stack trace and exits with <see cref="ExitCode"/>.
+/// </summary>
+public class CtBuildException : Exception
+{
+    public CtBuildException(string message, int exitCode = 1, Exception? inner = null) : base(message, inner)
+        => ExitCode = exitCode;
+
+    /// <summary>1 = the work failed, 2 = bad usage or configuration.</summary>
+    public int ExitCode { get; }
+}
+
+/// <summary>Bad configuration or bad command-line usage (exit code 2).</summary>
+public sealed class ConfigException(string message) : CtBuildException(message, 2);

@@ -1,1 +1,0 @@
-namespace CtBuild; public static class EngineInfo { public const string Name = "CtBuild"; }
