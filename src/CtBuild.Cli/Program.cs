@@ -1,1 +1,80 @@
-﻿Console.WriteLine("Hello, World!");
+using CtBuild.Cli;
+using CtBuild.Cli.Commands;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("ctb");
+    config.SetExceptionHandler((ex, _) => ErrorReporter.Report(ex));
+    config.AddExample("ingest");
+    config.AddExample("status", "--json");
+
+    config.AddCommand<StageCommand<CtBuild.Stages.IngestStage>>("ingest")
+        .WithDescription("Capture new files from the raw folder into the lake's raw table; quarantine rows that break the contract.")
+        .WithExample("ingest").WithExample("ingest", "--force", "--json");
+    config.AddCommand<StageCommand<CtBuild.Stages.FeaturesStage>>("features")
+        .WithDescription("Run the features SQL over the raw table's snapshot; write a new features version when the content changed.")
+        .WithExample("features");
+    config.AddCommand<StageCommand<CtBuild.Stages.SplitStage>>("split")
+        .WithDescription("Assign train/valid/test from a hash of the key; write the splits table.")
+        .WithExample("split");
+    config.AddCommand<StageCommand<CtBuild.Stages.TuneStage>>("tune")
+        .WithDescription("Search hyperparameters over ML.NET trainers; every trial is a tracked run; the best is the candidate.")
+        .WithExample("tune").WithExample("tune", "--force");
+    config.AddCommand<StageCommand<CtBuild.Stages.EvaluateStage>>("evaluate")
+        .WithDescription("Score candidate and champion on the same test snapshot; paired bootstrap + DeLong; decide.")
+        .WithExample("evaluate");
+    config.AddCommand<StageCommand<CtBuild.Stages.ReportStage>>("report")
+        .WithDescription("Render the HTML report and Markdown summary into the reports folder.")
+        .WithExample("report");
+    config.AddCommand<StageCommand<CtBuild.Stages.PromoteStage>>("promote")
+        .WithDescription("When the decision is to promote: register the version, move the champion alias, commit models/.")
+        .WithExample("promote").WithExample("promote", "--no-commit");
+    config.AddCommand<RunCommand>("run")
+        .WithDescription("Run every stage up to --to (default promote), skipping those that are up to date.")
+        .WithExample("run").WithExample("run", "--to", "report");
+    config.AddCommand<StatusCommand>("status")
+        .WithDescription("Show which stages are up to date and why the others are stale.")
+        .WithExample("status").WithExample("status", "--stage", "tune", "--json");
+
+    config.AddBranch("lake", lake =>
+    {
+        lake.SetDescription("Look at the versioned lake tables.");
+        lake.AddCommand<LakeTablesCommand>("tables").WithDescription("List the lake's tables.").WithExample("lake", "tables");
+        lake.AddCommand<LakeHistoryCommand>("history").WithDescription("A table's versions, newest first.").WithExample("lake", "history", "raw");
+        lake.AddCommand<LakeShowCommand>("show").WithDescription("Rows of a table at a version or time.")
+            .WithExample("lake", "show", "features", "--version", "0", "--limit", "5")
+            .WithExample("lake", "show", "raw", "--as-of", "2026-11-27T08:00:00Z");
+        lake.AddCommand<LakeDiffCommand>("diff").WithDescription("Schema, row counts and per-column drift (PSI) between two versions.")
+            .WithExample("lake", "diff", "features", "0", "1");
+    });
+    config.AddBranch("runs", runs =>
+    {
+        runs.SetDescription("Look at tracked runs.");
+        runs.AddCommand<RunsListCommand>("list").WithDescription("List runs, filtered and ordered.")
+            .WithExample("runs", "list", "--filter", "metrics.auc > 0.9", "--order-by", "metrics.auc DESC");
+        runs.AddCommand<RunsShowCommand>("show").WithDescription("Everything about one run.").WithExample("runs", "show", "<run-id>");
+        runs.AddCommand<RunsCompareCommand>("compare").WithDescription("Params and metrics side by side.").WithExample("runs", "compare", "<id1>", "<id2>");
+    });
+    config.AddBranch("registry", registry =>
+    {
+        registry.SetDescription("Look at and manage the model registry (models/, recorded in git).");
+        registry.AddCommand<RegistryListCommand>("list").WithDescription("Registered models and their champions.").WithExample("registry", "list");
+        registry.AddCommand<RegistryShowCommand>("show").WithDescription("A model, or one version of it.").WithExample("registry", "show", "adult-income", "--version", "1");
+        registry.AddCommand<RegistryHistoryCommand>("history").WithDescription("Who held the champion alias when, and why.").WithExample("registry", "history", "adult-income");
+        registry.AddCommand<RegistryRollbackCommand>("rollback").WithDescription("Move the champion back (a new event and a commit).")
+            .WithExample("registry", "rollback", "adult-income").WithExample("registry", "rollback", "adult-income", "--to", "1");
+    });
+    config.AddBranch("bench", bench =>
+    {
+        bench.SetDescription("Benchmarks that print figures against a baseline measured in the same run.");
+        bench.AddCommand<BenchTunerCommand>("tuner").WithDescription("TPE vs random on standard test functions.")
+            .WithExample("bench", "tuner", "--evals", "100", "--seeds", "10");
+        bench.AddCommand<BenchBootstrapCommand>("bootstrap").WithDescription("Sorted-once bootstrap vs naive, and DeLong, on 1M rows.")
+            .WithExample("bench", "bootstrap");
+        bench.AddCommand<BenchIngestCommand>("ingest").WithDescription("DuckDB's CSV→Parquet copy vs CtBuild's Ingest of the same file; no-op ingest over many files.")
+            .WithExample("bench", "ingest", "--rows", "5000000");
+    });
+});
+return app.Run(args);

@@ -1,0 +1,82 @@
+using CtBuild.GitHub;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace CtBuild.Cli;
+
+/// <summary>
+/// Turns exceptions into the exit codes scripts rely on — 0 ok, 1 failed, 2 bad usage or config —
+/// with the message alone for errors the user can act on, and the stack trace only for bugs.
+/// </summary>
+public static class ErrorReporter
+{
+    public static int Report(Exception ex)
+    {
+        var (code, message, showTrace) = ex switch
+        {
+            CommandParseException or CommandRuntimeException => (2, ex.Message, false),
+            CtBuildException c => (c.ExitCode, c.Message, false),
+            OperationCanceledException => (1, "Cancelled.", false),
+            _ => (1, $"Unexpected error: {ex.Message}", true),
+        };
+        Console.Error.WriteLine($"error: {message}");
+        if (showTrace) Console.Error.WriteLine(ex.ToString());
+        var github = GitHubActions.FromEnvironment();
+        if (github.IsActive) github.Error(message, title: "CtBuild");
+        if (code == 2 && ex is CommandParseException or CommandRuntimeException)
+            Console.Error.WriteLine("Run `ctb --help` or `ctb <verb> --help` for usage and examples.");
+        return code;
+    }
+}
+
+/// <summary>
+/// Progress and messages for people: on a terminal a live line (stage, n/N, status); in CI logs a plain
+/// line at most every few seconds. Colours follow NO_COLOR and whether output is a terminal.
+/// With --json, everything goes to stderr so stdout carries only the JSON result.
+/// </summary>
+public sealed class ConsoleLog(bool toStderr) : CtBuild.Pipeline.IPipelineLog
+{
+    readonly TextWriter _out = toStderr ? Console.Error : Console.Out;
+    readonly bool _live = !(toStderr ? Console.IsErrorRedirected : Console.IsOutputRedirected) && Environment.GetEnvironmentVariable("CI") is null;
+    readonly bool _colour = Environment.GetEnvironmentVariable("NO_COLOR") is null && !(toStderr ? Console.IsErrorRedirected : Console.IsOutputRedirected);
+    readonly GitHubActions _github = GitHubActions.FromEnvironment();
+    DateTime _lastPlain = DateTime.MinValue;
+    bool _liveLineOpen;
+    readonly object _gate = new();
+
+    public void Info(string message) => Write(message);
+
+    public void Warning(string message, string? file = null, int? line = null)
+    {
+        if (_github.IsActive) _github.Warning(message, file, line);
+        Write(_colour ? $"\u001b[33mwarning:\u001b[0m {message}" : $"warning: {message}");
+    }
+
+    public void Progress(string step, int done, int total, string status)
+    {
+        lock (_gate)
+        {
+            var text = $"{step} {done}/{total}  {status}";
+            if (_live)
+            {
+                _out.Write("\r\u001b[2K" + (_colour ? $"\u001b[36m{step}\u001b[0m {done}/{total}  {status}" : text));
+                _liveLineOpen = true;
+                if (done == total) { _out.WriteLine(); _liveLineOpen = false; }
+            }
+            else if (done == total || done == 1 || DateTime.UtcNow - _lastPlain > TimeSpan.FromSeconds(5))
+            {
+                _out.WriteLine(text);
+                _lastPlain = DateTime.UtcNow;
+            }
+        }
+    }
+
+    void Write(string message)
+    {
+        lock (_gate)
+        {
+            if (_liveLineOpen) { _out.WriteLine(); _liveLineOpen = false; }
+            _out.WriteLine(message);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CtBuild.Configuration;
+
+/// <summary>
+/// The declarative pipeline config (<c>ctbuild.json</c>). Every section is an immutable record; unknown
+/// keys and wrong types are refused by <see cref="ConfigLoader"/> with the key's path and line.
+/// </summary>
+public sealed record PipelineConfig
+{
+    /// <summary>The registered model's name, e.g. <c>adult-income</c>.</summary>
+    [JsonRequired] public string Name { get; init; } = "";
+    public string? Description { get; init; }
+    public PathsConfig Paths { get; init; } = new();
+    /// <summary>Named environments (e.g. dev, prod), each overriding the paths of the workspace.</summary>
+    public IReadOnlyDictionary<string, PathsConfig> Environments { get; init; } = new Dictionary<string, PathsConfig>();
+    [JsonRequired] public IngestConfig Ingest { get; init; } = new();
+    [JsonRequired] public FeaturesConfig Features { get; init; } = new();
+    public SplitConfig Split { get; init; } = new();
+    [JsonRequired] public TuneConfig Tune { get; init; } = new();
+    public EvaluateConfig Evaluate { get; init; } = new();
+    public ReportConfig Report { get; init; } = new();
+    public PromoteConfig Promote { get; init; } = new();
+    public LockConfig Lock { get; init; } = new();
+}
+
+/// <summary>Where the workspace keeps its files, relative to the config file.</summary>
+public sealed record PathsConfig
+{
+    public string Raw { get; init; } = "data/raw";
+    public string Lake { get; init; } = "data/lake";
+    public string State { get; init; } = ".ctb";
+    public string Reports { get; init; } = "reports";
+    public string Models { get; init; } = "models";
+}
+
+public sealed record IngestConfig
+{
+    /// <summary>The data contract: one entry per column, in any order.</summary>
+    [JsonRequired] public IReadOnlyDictionary<string, ColumnContract> Columns { get; init; } = new Dictionary<string, ColumnContract>();
+    [JsonRequired] public LabelContract Label { get; init; } = new();
+    /// <summary>A column that identifies a row; used by Split when set.</summary>
+    public string? Key { get; init; }
+    /// <summary>Strings that mean "missing" in every column (a column may add its own).</summary>
+    public IReadOnlyList<string> MissingValues { get; init; } = ["", "NA", "?"];
+    /// <summary>Fail the stage when more than this fraction of a file's rows is quarantined.</summary>
+    public double MaxBadFraction { get; init; } = 0.05;
+    /// <summary><c>fail</c>: a file with missing or extra columns fails the stage; <c>dropExtra</c>:
+    /// extra columns are dropped (and recorded), missing nullable columns become null.</summary>
+    public string SchemaDrift { get; init; } = "fail";
+    /// <summary>File patterns read from the raw folder.</summary>
+    public IReadOnlyList<string> Patterns { get; init; } = ["*.csv", "*.csv.gz", "*.parquet", "*.jsonl", "*.ndjson"];
+}
+
+public sealed record ColumnContract
+{
+    /// <summary><c>string</c>, <c>int</c>, <c>double</c> or <c>bool</c>.</summary>
+    [JsonRequired] public string Type { get; init; } = "";
+    public bool Nullable { get; init; } = true;
+    /// <summary>Allowed values (strings only).</summary>
+    public IReadOnlyList<string>? Values { get; init; }
+    public double? Min { get; init; }
+    public double? Max { get; init; }
+    public IReadOnlyList<string>? MissingValues { get; init; }
+}
+
+public sealed record LabelContract
+{
+    [JsonRequired] public string Column { get; init; } = "";
+    [JsonRequired] public string Positive { get; init; } = "";
+    /// <summary>Every value the label may take; anything else is quarantined.</summary>
+    [JsonRequired] public IReadOnlyList<string> Values { get; init; } = [];
+}
+
+public sealed record FeaturesConfig
+{
+    /// <summary>DuckDB SQL file, relative to the config; it selects from the view <c>raw</c>.</summary>
+    [JsonRequired] public string Sql { get; init; } = "";
+    /// <summary>The boolean label column the SQL outputs.</summary>
+    public string Label { get; init; } = "label";
+    /// <summary>Columns the SQL outputs that are not features (keys, dates).</summary>
+    public IReadOnlyList<string> Exclude { get; init; } = [];
+}
+
+public sealed record SplitConfig
+{
+    /// <summary>Column hashed to assign a row its split; when absent the whole row is hashed.</summary>
+    public string? Key { get; init; }
+    public double Train { get; init; } = 0.7;
+    public double Valid { get; init; } = 0.15;
+    public double Test { get; init; } = 0.15;
+    /// <summary>Salt of the hash: changing it reshuffles every row.</summary>
+    public string Salt { get; init; } = "ctbuild";
+}
+
+public sealed record TuneConfig
+{
+    /// <summary><c>tpe</c> or <c>random</c>.</summary>
+    public string Sampler { get; init; } = "tpe";
+    public int MaxEvals { get; init; } = 30;
+    /// <summary>Wall-clock budget like <c>10m</c>, <c>90s</c>, <c>1h</c>.</summary>
+    public string? TimeBudget { get; init; }
+    /// <summary>Trials run at once; 0 means one per core.</summary>
+    public int Parallelism { get; init; } = 0;
+    public int Seed { get; init; } = 42;
+    public int StartupTrials { get; init; } = 10;
+    public EarlyStoppingConfig? EarlyStopping { get; init; }
+    /// <summary>The search space (see README "Search space").</summary>
+    [JsonRequired] public JsonElement Space { get; init; }
+}
+
+public sealed record EarlyStoppingConfig
+{
+    /// <summary>Stop after this many finished trials without an improvement of at least <see cref="MinDelta"/>.</summary>
+    public int Patience { get; init; } = 20;
+    public double MinDelta { get; init; } = 0.0005;
+}
+
+public sealed record EvaluateConfig
+{
+    /// <summary>Promote when the candidate wins in at least this fraction of paired resamples.</summary>
+    public double BootstrapRatio { get; init; } = 0.95;
+    public int Resamples { get; init; } = 1000;
+    public int Seed { get; init; } = 7;
+    /// <summary>With no champion yet, the candidate's test AUC must reach this.</summary>
+    public double MinAuc { get; init; } = 0.75;
+    /// <summary>When set, the lower bound of the ΔAUC 95% interval must exceed it.</summary>
+    public double? MinGain { get; init; }
+    /// <summary>Probability threshold for the confusion matrix and threshold metrics.</summary>
+    public double Threshold { get; init; } = 0.5;
+}
+
+public sealed record ReportConfig
+{
+    /// <summary>A folder of Scriban templates that override the embedded ones by file name.</summary>
+    public string? Templates { get; init; }
+}
+
+public sealed record PromoteConfig
+{
+    /// <summary>Make the promotion commit (when the workspace is a git repository).</summary>
+    public bool Commit { get; init; } = true;
+}
+
+public sealed record LockConfig
+{
+    /// <summary>How long a second pipeline waits for the workspace lock, e.g. <c>0s</c> to fail at once.</summary>
+    public string Wait { get; init; } = "10m";
+}

@@ -1,0 +1,39 @@
+namespace CtBuild.Ingest;
+
+/// <summary>
+/// The original bytes of every raw file, kept as delivered and addressed by content hash
+/// (<c>&lt;lake&gt;/_captures/ab/abcdef….csv</c>), so any row can be traced back to the exact bytes it came from.
+/// The folder starts with '_' so Spark and Delta readers ignore it.
+/// </summary>
+public sealed class Captures(string lakeDir)
+{
+    public string Folder { get; } = Path.Combine(lakeDir, "_captures");
+
+    public string PathOf(RawFile file) => Path.Combine(Folder, file.Sha256[..2], file.Sha256 + Extension(file.Format));
+
+    /// <summary>Copies the file in unless that content is already captured. Copy, then rename: never a half capture.</summary>
+    public string Capture(RawFile file)
+    {
+        var target = PathOf(file);
+        if (File.Exists(target) && new FileInfo(target).Length == file.Size) return target;
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var temp = target + $".{Environment.ProcessId}.tmp";
+        File.Copy(file.FullPath, temp, overwrite: true);
+        var copied = Hashing.Sha256File(temp);
+        if (copied != file.Sha256)
+        {
+            File.Delete(temp);
+            throw new CtBuildException($"{file.Name} changed while it was being captured (expected sha256 {file.Sha256[..12]}…, read {copied[..12]}…). Wait until the file is fully written, then run ingest again.");
+        }
+        File.Move(temp, target, overwrite: true);
+        return target;
+    }
+
+    static string Extension(RawFormat format) => format switch
+    {
+        RawFormat.Csv => ".csv",
+        RawFormat.CsvGzip => ".csv.gz",
+        RawFormat.Parquet => ".parquet",
+        _ => ".jsonl",
+    };
+}

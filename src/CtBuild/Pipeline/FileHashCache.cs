@@ -1,0 +1,55 @@
+using CtBuild.Storage;
+
+namespace CtBuild.Pipeline;
+
+/// <summary>
+/// Content hashes of input files, re-read only when a file's size or modification time changed
+/// (as DVC does), so a no-op check over gigabytes of raw data takes milliseconds.
+/// </summary>
+public sealed class FileHashCache
+{
+    public sealed record Entry(long Size, long MtimeTicks, string Sha256);
+
+    readonly string _path;
+    readonly Dictionary<string, Entry> _entries;
+    bool _dirty;
+
+    FileHashCache(string path, Dictionary<string, Entry> entries) => (_path, _entries) = (path, entries);
+
+    public static FileHashCache Open(string stateDir)
+    {
+        var path = Path.Combine(stateDir, "file-hashes.json");
+        Dictionary<string, Entry>? entries = null;
+        try { entries = AtomicFile.ReadJson<Dictionary<string, Entry>>(path); }
+        catch (System.Text.Json.JsonException) { /* a damaged cache is only a cache: rehash */ }
+        return new FileHashCache(path, entries ?? new Dictionary<string, Entry>(StringComparer.Ordinal));
+    }
+
+    public string Hash(string file)
+    {
+        var info = new FileInfo(file);
+        var key = info.FullName;
+        lock (_entries)
+        {
+            if (_entries.TryGetValue(key, out var e) && e.Size == info.Length && e.MtimeTicks == info.LastWriteTimeUtc.Ticks)
+                return e.Sha256;
+        }
+        var sha = Hashing.Sha256File(file);
+        lock (_entries)
+        {
+            _entries[key] = new Entry(info.Length, info.LastWriteTimeUtc.Ticks, sha);
+            _dirty = true;
+        }
+        return sha;
+    }
+
+    public void Save()
+    {
+        lock (_entries)
+        {
+            if (!_dirty) return;
+            AtomicFile.WriteJson(_path, _entries);
+            _dirty = false;
+        }
+    }
+}

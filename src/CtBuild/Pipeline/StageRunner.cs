@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace CtBuild.Pipeline;
+
+/// <summary>Whether a stage must run, and why.</summary>
+public sealed record Freshness(string Stage, bool UpToDate, string Reason, StageLock? Last);
+
+/// <summary>The outcome of asking a stage to run.</summary>
+public sealed record StageResult(string Stage, bool Ran, string Reason, string Summary, TimeSpan Duration, StageOutputs? Outputs);
+
+/// <summary>Decides from fingerprints whether a stage is up to date, runs it when not, and records the result.</summary>
+public static class StageRunner
+{
+    public static Freshness Check(Stage stage, StageContext context)
+    {
+        var inputs = stage.Inputs(context);
+        context.FileHashes.Save();
+        var last = StageLock.Read(context.Workspace.StagesDir, stage.Name);
+        if (last is null) return new Freshness(stage.Name, false, "never ran", null);
+        var fingerprint = inputs.Fingerprint();
+        if (last.Fingerprint != fingerprint)
+            return new Freshness(stage.Name, false, "changed: " + DescribeChange(last.Inputs, inputs.Values), last);
+        if (!stage.OutputsIntact(context, new StageOutputs(last.Outputs, last.Summary)))
+            return new Freshness(stage.Name, false, "its outputs are missing or changed", last);
+        return new Freshness(stage.Name, true, "up to date", last);
+    }
+
+    public static StageResult Run(Stage stage, StageContext context)
+    {
+        var freshness = Check(stage, context);
+        if (freshness.UpToDate && !context.Options.Force)
+        {
+            context.Log.Info($"{stage.Name}: skipped, up to date ({freshness.Last!.Summary})");
+            return new StageResult(stage.Name, false, "up to date", freshness.Last.Summary, TimeSpan.Zero, null);
+        }
+        var reason = context.Options.Force && freshness.UpToDate ? "forced" : freshness.Reason;
+        context.Log.Info($"{stage.Name}: running ({reason})");
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        // Inputs are read again after the run: a stage may legitimately change what it reads
+        // (Ingest captures new files), and the lock must describe what the outputs came from.
+        var outputs = stage.Run(context);
+        var inputs = stage.Inputs(context);
+        context.FileHashes.Save();
+        new StageLock(stage.Name, inputs.Fingerprint(), inputs.Values, outputs.Values, outputs.Summary,
+            started, clock.Elapsed.TotalSeconds, context.Options.PipelineRunId).Write(context.Workspace.StagesDir);
+        context.Log.Info($"{stage.Name}: done in {clock.Elapsed.TotalSeconds:0.0}s — {outputs.Summary}");
+        return new StageResult(stage.Name, true, reason, outputs.Summary, clock.Elapsed, outputs);
+    }
+
+    static string DescribeChange(IReadOnlyDictionary<string, string> before, IReadOnlyDictionary<string, string> now)
+    {
+        var changed = now.Keys.Union(before.Keys)
+            .Where(k => !before.TryGetValue(k, out var b) || !now.TryGetValue(k, out var n) || b != n)
+            .OrderBy(k => k, StringComparer.Ordinal).ToList();
+        return changed.Count == 0 ? "fingerprint" : string.Join(", ", changed.Take(5)) + (changed.Count > 5 ? $" and {changed.Count - 5} more" : "");
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using CtBuild.Ingest;
+using CtBuild.Lake;
+using CtBuild.Pipeline;
+using CtBuild.Storage;
+using static CtBuild.Storage.DuckDb;
+
+namespace CtBuild.Stages;
+
+/// <summary>
+/// Ingest: captures new raw files as-is, checks each row against the contract, and commits the good rows
+/// to the <c>raw</c> table and the bad ones to <c>quarantine</c> — one new version of each.
+/// Inputs: every raw file's content hash and the ingest config. Outputs: the two table versions.
+/// </summary>
+public sealed class IngestStage : Stage
+{
+    public const string RawTable = "raw";
+    public const string QuarantineTable = "quarantine";
+
+    public override string Name => "ingest";
+    public override string CodeVersion => "ingest/1";
+
+    public override StageInputs Inputs(StageContext context)
+    {
+        var ws = context.Workspace;
+        var values = new Dictionary<string, string>
+        {
+            ["code"] = CodeVersion,
+            ["config.ingest"] = Section(ws.Config.Ingest),
+        };
+        foreach (var (name, path) in RawFile.List(ws.RawDir, ws.Config.Ingest.Patterns))
+            values["file:" + name] = context.FileHashes.Hash(path);
+        return new StageInputs(values);
+    }
+
+    public override bool OutputsIntact(StageContext context, StageOutputs recorded) =>
+        LakeTables.LatestVersion(context.Workspace, RawTable)?.ToString() == recorded.Get("raw.version")
+        && LakeTables.LatestVersion(context.Workspace, QuarantineTable)?.ToString() == recorded.Get("quarantine.version");
+
+    public override StageOutputs Run(StageContext context)
+    {
+        var ws = context.Workspace;
+        var cfg = ws.Config.Ingest;
+        var raw = DeltaTable.At(Path.Combine(ws.LakeDir, RawTable));
+        var quarantine = DeltaTable.At(Path.Combine(ws.LakeDir, QuarantineTable));
+        var ingested = IngestedFiles(raw);
+
+        var files = RawFile.List(ws.RawDir, cfg.Patterns)
+            .Select(f => new RawFile(f.Name, f.FullPath, RawFile.FormatOf(f.Name)!.Value, new FileInfo(f.FullPath).Length, context.FileHashes.Hash(f.FullPath)))
+            .ToList();
+        var fresh = files.Where(f => !ingested.TryGetValue(f.Name, out var sha) || sha != f.Sha256).ToList();
+        var changed = fresh.Where(f => ingested.ContainsKey(f.Name)).ToList();
+        foreach (var f in changed)
+            context.Log.Warning($"{f.Name} was ingested before with different content; its earlier rows are replaced by this delivery", f.Name);
+        if (fresh.Count == 0)
+        {
+            context.Log.Info("ingest: no new raw files");
+            return Outputs(raw, quarantine, "no new files", 0, 0);
+        }
+
+        var captures = new Captures(ws.LakeDir);
+        var now = DateTimeOffset.UtcNow;
+        using var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill"));
+        var validation = new FileValidation(db, cfg, now);
+        var results = new List<FileValidationResult>();
+        for (var i = 0; i < fresh.Count; i++)
+        {
+            var file = fresh[i];
+            context.Cancellation.ThrowIfCancellationRequested();
+            captures.Capture(file);
+            context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
+            var result = validation.Validate(file, i);
+            results.Add(result);
+            if (result.TotalRows == 0) context.Log.Warning($"{file.Name} holds no rows", file.Name);
+            if (result.DroppedColumns.Count > 0)
+                context.Log.Warning($"{file.Name}: extra column(s) dropped by the schemaDrift policy: {string.Join(", ", result.DroppedColumns)}", file.Name);
+            if (result.BadRows > 0)
+                context.Log.Warning($"{file.Name}: {result.BadRows} of {result.TotalRows} rows quarantined", file.Name);
+        }
+
+        var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction).ToList();
+        if (tooBad.Count > 0)
+            throw new CtBuildException(string.Join(Environment.NewLine, tooBad.Select(r => TooManyBadRows(db, r, cfg.MaxBadFraction))));
+
+        var batch = Hashing.Sha256Hex(string.Join("\n", fresh.Select(f => f.Name + ":" + f.Sha256)));
+        var fileList = JsonSerializer.Serialize(results.Select(r => new IngestedFile(r.File.Name, r.File.Sha256, r.GoodRows, r.BadRows, r.DroppedColumns)));
+        var parameters = new Dictionary<string, string> { ["batch"] = batch, ["files"] = fileList };
+        var replaced = changed.Select(f => Literal(f.Name)).ToList();
+        var writer = new DeltaWriter(db);
+
+        // Quarantine first, raw last: the raw commit is what marks the files as ingested, so a crash
+        // between the two re-runs the batch, and the quarantine commit of that batch is not written twice.
+        var quarantineSql = Union(results.Select(r => r.BadTable), quarantine, "source_file", replaced);
+        if (!CommittedBatch(quarantine, batch) && (results.Any(r => r.BadRows > 0) || replaced.Count > 0 || !quarantine.Exists))
+            writer.Write(quarantine, quarantineSql, replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append, "WRITE", parameters);
+        var rawSql = Union(results.Select(r => r.GoodTable), raw, "_source_file", replaced);
+        writer.Write(raw, rawSql, replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append, "WRITE", parameters);
+
+        var good = results.Sum(r => r.GoodRows);
+        var bad = results.Sum(r => r.BadRows);
+        return Outputs(raw, quarantine, $"{fresh.Count} file(s), {good} rows to raw, {bad} quarantined", good, bad);
+    }
+
+    static StageOutputs Outputs(DeltaTable raw, DeltaTable quarantine, string summary, long good, long bad) => StageOutputs.Of(summary,
+        ("raw.version", raw.LatestVersion()?.ToString() ?? ""),
+        ("quarantine.version", quarantine.LatestVersion()?.ToString() ?? ""),
+        ("rows.good", good.ToString()), ("rows.quarantined", bad.ToString()));
+
+    /// <summary>New rows, plus — when a file was re-delivered with new content — the table's other rows (an overwrite).</summary>
+    static string Union(IEnumerable<string> tables, DeltaTable existing, string fileColumn, IReadOnlyList<string> replaced)
+    {
+        var parts = tables.Select(t => $"SELECT * FROM {t}").ToList();
+        if (replaced.Count > 0 && existing.Exists)
+            parts.Insert(0, $"SELECT * FROM {existing.Snapshot().ToDuckDbSql()} WHERE {Ident(fileColumn)} NOT IN ({string.Join(", ", replaced)})");
+        return string.Join(" UNION ALL BY NAME ", parts);
+    }
+
+    /// <summary>File name → content hash of every file in the raw table's history, newest delivery winning.</summary>
+    internal static Dictionary<string, string> IngestedFiles(DeltaTable raw)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!raw.Exists) return files;
+        foreach (var commit in raw.History().Reverse())
+            if (commit.OperationParameters.TryGetValue("files", out var json))
+                foreach (var f in JsonSerializer.Deserialize<List<IngestedFile>>(json, AtomicFile.Json) ?? [])
+                    files[f.Name] = f.Sha256;
+        return files;
+    }
+
+    static bool CommittedBatch(DeltaTable table, string batch) =>
+        table.Exists && table.History().Any(c => c.OperationParameters.TryGetValue("batch", out var b) && b == batch);
+
+    static string TooManyBadRows(DuckDB.NET.Data.DuckDBConnection db, FileValidationResult r, double limit)
+    {
+        var top = db.Query($"""
+            SELECT coalesce("column", '(row)') AS c, rule, count(*) AS n, min(line) AS first_line
+            FROM {r.BadTable} GROUP BY ALL ORDER BY n DESC LIMIT 3
+            """, x => $"{x.GetString(0)}: {x.GetString(1)} ({x.GetInt64(2)} rows, first at line {x.GetInt64(3)})");
+        return $"{r.File.Name}: {r.BadRows} of {r.TotalRows} rows ({r.BadFraction:P1}) break the contract, more than ingest.maxBadFraction {limit:P1}. " +
+               $"Top reasons: {string.Join("; ", top)}. Nothing was ingested: fix the file or the contract, or raise the limit, then run ingest again.";
+    }
+}
+
+/// <summary>One delivered file as recorded in the raw table's commit.</summary>
+public sealed record IngestedFile(string Name, string Sha256, long Rows, long Quarantined, IReadOnlyList<string> DroppedColumns);
