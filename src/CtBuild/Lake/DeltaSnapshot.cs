@@ -37,7 +37,7 @@ public sealed record DeltaSnapshot(string Folder, long Version, DateTimeOffset T
         // A 0-row relation with every column first, so UNION BY NAME gives a column even when no file has it.
         var inner = new StringBuilder("SELECT ");
         inner.Append(string.Join(", ", Schema.Select(f => "NULL AS " + DeltaSchema.Quote(f.Name))));
-        inner.Append(" LIMIT 0");
+        inner.Append(" WHERE false");
         foreach (var group in Files.GroupBy(f => PartitionKey(f, partitionFields)))
         {
             inner.Append("\n  UNION ALL BY NAME SELECT *");
@@ -46,7 +46,7 @@ public sealed record DeltaSnapshot(string Folder, long Version, DateTimeOffset T
                 inner.Append(", ").Append(PartitionLiteral(p, sample.PartitionValues.GetValueOrDefault(p.Name)))
                     .Append(" AS ").Append(DeltaSchema.Quote(p.Name));
             inner.Append(" FROM read_parquet(").Append(DuckDbQuery.ListLiteral(group.Select(f => f.Path)))
-                .Append(", union_by_name=true)");
+                .Append(", union_by_name=true, hive_partitioning=false)");
         }
         var select = string.Join(", ", Schema.Select(f => ColumnExpression(f) + " AS " + DeltaSchema.Quote(f.Name)));
         if (Schema.Count == 0) select = "*";
