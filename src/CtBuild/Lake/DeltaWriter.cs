@@ -1,0 +1,350 @@
+using System.Collections;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using DuckDB.NET.Data;
+
+namespace CtBuild.Lake;
+
+/// <summary>How a write relates to the rows already in the table.</summary>
+public enum WriteMode { Append, Overwrite }
+
+/// <summary>What a write did: the version it made (or the current one when it wrote nothing).</summary>
+public sealed record DeltaCommitResult(long Version, bool Committed, long RowsWritten, string ContentDigest);
+
+/// <summary>
+/// Writes the rows of a DuckDB SELECT as a new table version: one parquet file via
+/// <c>COPY (...) TO ... (FORMAT parquet, RETURN_STATS)</c>, then a commit created only if its version is
+/// still free. A writer that loses the race re-reads the log and retries when the winner's changes do
+/// not conflict (appends never conflict with appends), or throws <see cref="DeltaConflictException"/>.
+/// </summary>
+public sealed class DeltaWriter(DuckDBConnection connection)
+{
+    private const string EngineInfo = "CtBuild/0.1";
+    private const int MaxAttempts = 20;
+
+    /// <summary>
+    /// When true, an overwrite that lost the race to another commit is retried against the new latest
+    /// version (removing whatever is live then) instead of failing. Last writer wins.
+    /// </summary>
+    public bool RetryOverwriteOnConflict { get; init; }
+
+    /// <summary>
+    /// Writes <paramref name="selectSql"/>'s rows. With <paramref name="skipIfContentUnchanged"/>, nothing
+    /// is committed when the latest version holds a write with the same content digest and schema.
+    /// </summary>
+    public DeltaCommitResult Write(DeltaTable table, string selectSql, WriteMode mode, string operation,
+        IReadOnlyDictionary<string, string>? operationParameters = null, Lineage? lineage = null,
+        bool skipIfContentUnchanged = false, IReadOnlyDictionary<string, string>? extraCommitInfo = null)
+    {
+        var read = ReadLatest(table);
+        var (fields, expressions) = DescribeQuery(selectSql);
+
+        Directory.CreateDirectory(table.Folder);
+        var fileName = $"part-00000-{Guid.NewGuid()}-c000.snappy.parquet";
+        var filePath = Path.Combine(table.Folder, fileName);
+        var written = CopyToParquet(selectSql, expressions, filePath, fields);
+        var digest = ContentDigest(filePath, fields);
+        var add = new NewFile(fileName, written.Size, written.Rows, written.StatsJson, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+        for (int attempt = 1; ; attempt++)
+        {
+            if (skipIfContentUnchanged && read != null && LatestDigest(table, read.Version) == digest
+                && SameSchema(DeltaSchema.Parse(read.Metadata.SchemaString), fields))
+            {
+                File.Delete(filePath);
+                return new DeltaCommitResult(read.Version, false, 0, digest);
+            }
+            var newMetadata = PlanMetadata(table, read, fields, mode);
+            var version = read is null ? 0 : read.Version + 1;
+            var commit = CommitText(read, newMetadata, mode, add, operation, operationParameters, lineage, digest, extraCommitInfo);
+            if (CommitFile.TryCreate(table.Folder, version, commit))
+                return new DeltaCommitResult(version, true, written.Rows, digest);
+
+            // Another writer took this version: re-read and decide whether our commit still makes sense.
+            var latest = ReadLatest(table)!;
+            var conflict = FindConflict(table, read, latest, mode, fields);
+            if (conflict != null || attempt >= MaxAttempts)
+            {
+                File.Delete(filePath);
+                throw new DeltaConflictException(
+                    $"Table {table.Folder}: this {mode.ToString().ToLowerInvariant()} ({operation}) was based on version " +
+                    $"{(read is null ? "none (new table)" : read.Version)}, but version {version} was committed by another writer " +
+                    $"(latest is now {latest.Version}); {conflict ?? $"gave up after {attempt} attempts"}. Nothing was committed. " +
+                    "Re-run the step so it reads the new snapshot" +
+                    (mode == WriteMode.Overwrite ? ", or set RetryOverwriteOnConflict to let the last writer win." : "."));
+            }
+            read = latest;
+        }
+    }
+
+    private sealed record NewFile(string Path, long Size, long Rows, string StatsJson, long ModificationTime);
+    private sealed record WrittenFile(long Rows, long Size, string StatsJson);
+
+    private static TableState? ReadLatest(DeltaTable table)
+    {
+        var log = DeltaLogFolder.List(table.Folder);
+        if (log.Latest is not { } latest) return null;
+        var state = LogReplay.Replay(log, latest);
+        ProtocolGate.CheckRead(state.Protocol, state.Metadata, table.Folder, latest);
+        ProtocolGate.CheckWrite(state.Protocol, state.Metadata, table.Folder);
+        return state;
+    }
+
+    /// <summary>Why the winners' commits conflict with ours, or null when we can retry on top of them.</summary>
+    private string? FindConflict(DeltaTable table, TableState? read, TableState latest, WriteMode mode, IReadOnlyList<DeltaField> fields)
+    {
+        if (mode == WriteMode.Overwrite && !RetryOverwriteOnConflict) return "an overwrite conflicts with any commit made after the version it read";
+        var log = DeltaLogFolder.List(table.Folder);
+        for (long v = (read?.Version ?? -1) + 1; v <= latest.Version; v++)
+        {
+            var winner = log.ReadCommit(v);
+            if (winner.Protocol != null && read != null) return $"version {v} changed the protocol";
+            // Two writers creating the same table with the same schema do not conflict; anything else does.
+            if (winner.Metadata != null && !SameSchema(DeltaSchema.Parse(winner.Metadata.SchemaString), fields))
+                return $"version {v} changed the table's metadata (schema or properties)";
+        }
+        return null;
+    }
+
+    private static bool SameSchema(IReadOnlyList<DeltaField> a, IReadOnlyList<DeltaField> b) =>
+        a.Count == b.Count && a.All(f => b.Any(g => g.Name.Equals(f.Name, StringComparison.OrdinalIgnoreCase) && g.DeltaType == f.DeltaType));
+
+    /// <summary>The metaData action this write must carry (null when the table's stays as it is).</summary>
+    private static MetadataAction? PlanMetadata(DeltaTable table, TableState? read, IReadOnlyList<DeltaField> fields, WriteMode mode)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        if (read is null)
+            return new MetadataAction(Guid.NewGuid().ToString(), DeltaSchema.ToSchemaString(fields), [], new Dictionary<string, string>(), now);
+
+        var current = DeltaSchema.Parse(read.Metadata.SchemaString);
+        var partitioned = read.Metadata.PartitionColumns.Count > 0;
+        if (mode == WriteMode.Overwrite)
+        {
+            if (read.Metadata.Configuration.GetValueOrDefault("delta.appendOnly") == "true")
+                throw new DeltaWriteException($"Table {table.Folder} is append-only (delta.appendOnly=true); an overwrite would remove data. Append instead, or write a new table.");
+            // Overwrite with a new schema keeps the table id (Delta's overwriteSchema).
+            return SameSchema(current, fields) && !partitioned ? null
+                : read.Metadata with { SchemaString = DeltaSchema.ToSchemaString(fields), PartitionColumns = [] };
+        }
+
+        if (partitioned)
+            throw new DeltaWriteException($"Table {table.Folder} is partitioned by [{string.Join(", ", read.Metadata.PartitionColumns)}]; " +
+                "CtBuild appends only to unpartitioned tables. Overwrite it (which drops the partitioning) or write a new table.");
+        var merged = current.ToList();
+        foreach (var f in current)
+        {
+            var mine = fields.FirstOrDefault(g => g.Name.Equals(f.Name, StringComparison.OrdinalIgnoreCase));
+            if (mine is null)
+                throw new DeltaWriteException($"Table {table.Folder} has column '{f.Name}' ({f.DeltaType}), which the appended query does not return. " +
+                    "Select it (NULL::type if unknown) or overwrite the table.");
+            if (mine.DeltaType != f.DeltaType)
+                throw new DeltaWriteException($"Table {table.Folder} column '{f.Name}' is {f.DeltaType} but the appended query gives {mine.DeltaType}. " +
+                    $"CAST it in the query, or overwrite the table to change its schema.");
+        }
+        // New columns are added to the schema (Delta's mergeSchema); older files read them as null.
+        merged.AddRange(fields.Where(g => !current.Any(f => f.Name.Equals(g.Name, StringComparison.OrdinalIgnoreCase))));
+        return merged.Count == current.Count ? null : read.Metadata with { SchemaString = DeltaSchema.ToSchemaString(merged) };
+    }
+
+    private (List<DeltaField> Fields, List<string> Expressions) DescribeQuery(string selectSql)
+    {
+        var rows = DuckDbQuery.Rows(connection, $"DESCRIBE ({selectSql})");
+        var fields = new List<DeltaField>();
+        var expressions = new List<string>();
+        foreach (var row in rows)
+        {
+            var name = (string)row[0]!;
+            var (deltaType, expression) = DeltaSchema.FromDuckDb((string)row[1]!, DeltaSchema.Quote(name));
+            fields.Add(new DeltaField(name, deltaType, true));
+            expressions.Add(expression + " AS " + DeltaSchema.Quote(name));
+        }
+        var duplicate = fields.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate != null)
+            throw new DeltaWriteException($"The query returns column '{duplicate.Key}' more than once (Delta names are case-insensitive). Alias the columns apart.");
+        return (fields, expressions);
+    }
+
+    private WrittenFile CopyToParquet(string selectSql, List<string> expressions, string filePath, IReadOnlyList<DeltaField> fields)
+    {
+        var sql = $"COPY (SELECT {string.Join(", ", expressions)} FROM ({selectSql}) AS ctb_source) " +
+                  $"TO {DeltaSchema.Literal(filePath)} (FORMAT parquet, COMPRESSION snappy, RETURN_STATS)";
+        var rows = DuckDbQuery.Rows(connection, sql);
+        if (rows.Count != 1)
+            throw new InvalidOperationException($"DuckDB wrote {rows.Count} files for {filePath}; expected exactly one.");
+        var row = rows[0];
+        long count = Convert.ToInt64(row[1], CultureInfo.InvariantCulture);
+        long size = new FileInfo(filePath).Length;
+        return new WrittenFile(count, size, StatsJson(count, row[4] as IDictionary, fields));
+    }
+
+    /// <summary>Delta <c>stats</c> from DuckDB's per-column statistics (strings) converted to JSON types.</summary>
+    private static string StatsJson(long count, IDictionary? columnStatistics, IReadOnlyList<DeltaField> fields)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("numRecords", count);
+            var stats = fields.ToDictionary(f => f.Name, f => columnStatistics?[f.Name] as IDictionary);
+            foreach (var (section, key) in new[] { ("minValues", "min"), ("maxValues", "max") })
+            {
+                w.WriteStartObject(section);
+                foreach (var f in fields)
+                    if (stats[f.Name]?[key] is string value) StatValue.Write(w, f, value, isMax: key == "max");
+                w.WriteEndObject();
+            }
+            w.WriteStartObject("nullCount");
+            foreach (var f in fields)
+                if (stats[f.Name]?["null_count"] is string n && long.TryParse(n, CultureInfo.InvariantCulture, out var nulls))
+                    w.WriteNumber(f.Name, nulls);
+                else if (count == 0)
+                    w.WriteNumber(f.Name, 0);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>
+    /// Order-independent digest of the written rows plus the schema: count, XOR and sum of row hashes
+    /// (the sum keeps duplicate rows from cancelling out as they do under XOR).
+    /// </summary>
+    private string ContentDigest(string filePath, IReadOnlyList<DeltaField> fields)
+    {
+        var row = DuckDbQuery.Rows(connection,
+            $"SELECT count(*), bit_xor(hash(t)), sum(hash(t)::HUGEINT) FROM read_parquet({DeltaSchema.Literal(filePath)}) t")[0];
+        var text = $"{row[0]}|{row[1]}|{row[2]}|{DeltaSchema.ToSchemaString(fields)}";
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+
+    private static string? LatestDigest(DeltaTable table, long version)
+    {
+        var log = DeltaLogFolder.List(table.Folder);
+        if (!log.Commits.ContainsKey(version)) return null;
+        var info = log.ReadCommit(version).CommitInfo;
+        return info is { } e ? DeltaJson.String(e, DeltaCommitInfo.ContentDigestKey) : null;
+    }
+
+    private string CommitText(TableState? read, MetadataAction? metadata, WriteMode mode, NewFile add, string operation,
+        IReadOnlyDictionary<string, string>? operationParameters, Lineage? lineage, string digest,
+        IReadOnlyDictionary<string, string>? extraCommitInfo)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var removes = mode == WriteMode.Overwrite && read != null ? read.LiveFiles : [];
+        var lines = new List<string>
+        {
+            Line(w =>
+            {
+                w.WriteStartObject("commitInfo");
+                w.WriteNumber("timestamp", now);
+                w.WriteString("operation", operation);
+                w.WriteStartObject("operationParameters");
+                w.WriteString("mode", mode.ToString());
+                foreach (var (k, v) in operationParameters ?? new Dictionary<string, string>())
+                    if (k != "mode") w.WriteString(k, v);
+                w.WriteEndObject();
+                if (read != null) w.WriteNumber("readVersion", read.Version);
+                w.WriteBoolean("isBlindAppend", mode == WriteMode.Append);
+                w.WriteStartObject("operationMetrics");
+                w.WriteString("numFiles", "1");
+                w.WriteString("numOutputRows", add.Rows.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("numOutputBytes", add.Size.ToString(CultureInfo.InvariantCulture));
+                if (mode == WriteMode.Overwrite) w.WriteString("numRemovedFiles", removes.Count.ToString(CultureInfo.InvariantCulture));
+                w.WriteEndObject();
+                w.WriteString("engineInfo", EngineInfo);
+                w.WriteString("txnId", Guid.NewGuid().ToString());
+                if (lineage != null) DeltaCommitInfo.WriteLineage(w, lineage);
+                w.WriteString(DeltaCommitInfo.ContentDigestKey, digest);
+                foreach (var (k, v) in extraCommitInfo ?? new Dictionary<string, string>())
+                {
+                    if (ReservedCommitInfoKeys.Contains(k))
+                        throw new ArgumentException($"extraCommitInfo key '{k}' is written by CtBuild itself; choose another name.", nameof(extraCommitInfo));
+                    w.WriteString(k, v);
+                }
+                w.WriteEndObject();
+            }),
+        };
+        if (read is null)
+            lines.Add(Line(w =>
+            {
+                w.WriteStartObject("protocol");
+                w.WriteNumber("minReaderVersion", 1);
+                w.WriteNumber("minWriterVersion", 2);
+                w.WriteEndObject();
+            }));
+        if (metadata != null) lines.Add(Line(w => WriteMetadata(w, metadata)));
+        foreach (var r in removes)
+            lines.Add(Line(w =>
+            {
+                w.WriteStartObject("remove");
+                w.WriteString("path", r.Path);
+                w.WriteNumber("deletionTimestamp", now);
+                w.WriteBoolean("dataChange", true);
+                w.WriteBoolean("extendedFileMetadata", true);
+                WritePartitionValues(w, r.PartitionValues);
+                w.WriteNumber("size", r.Size);
+                if (r.Stats != null) w.WriteString("stats", r.Stats);
+                w.WriteEndObject();
+            }));
+        lines.Add(Line(w =>
+        {
+            w.WriteStartObject("add");
+            w.WriteString("path", add.Path);
+            WritePartitionValues(w, new Dictionary<string, string?>());
+            w.WriteNumber("size", add.Size);
+            w.WriteNumber("modificationTime", add.ModificationTime);
+            w.WriteBoolean("dataChange", true);
+            w.WriteString("stats", add.StatsJson);
+            w.WriteEndObject();
+        }));
+        return string.Join("\n", lines) + "\n";
+    }
+
+    private static readonly HashSet<string> ReservedCommitInfoKeys =
+    [
+        "timestamp", "operation", "operationParameters", "readVersion", "isBlindAppend", "operationMetrics",
+        "engineInfo", "txnId", DeltaCommitInfo.LineageKey, DeltaCommitInfo.ContentDigestKey,
+    ];
+
+    private static void WriteMetadata(Utf8JsonWriter w, MetadataAction m)
+    {
+        w.WriteStartObject("metaData");
+        w.WriteString("id", m.Id);
+        w.WriteStartObject("format");
+        w.WriteString("provider", "parquet");
+        w.WriteStartObject("options");
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteString("schemaString", m.SchemaString);
+        w.WriteStartArray("partitionColumns");
+        foreach (var p in m.PartitionColumns) w.WriteStringValue(p);
+        w.WriteEndArray();
+        w.WriteStartObject("configuration");
+        foreach (var (k, v) in m.Configuration) w.WriteString(k, v);
+        w.WriteEndObject();
+        if (m.CreatedTime is { } created) w.WriteNumber("createdTime", created);
+        w.WriteEndObject();
+    }
+
+    private static void WritePartitionValues(Utf8JsonWriter w, IReadOnlyDictionary<string, string?> values)
+    {
+        w.WriteStartObject("partitionValues");
+        foreach (var (k, v) in values)
+            if (v is null) w.WriteNull(k); else w.WriteString(k, v);
+        w.WriteEndObject();
+    }
+
+    private static string Line(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            write(w);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
