@@ -31,7 +31,7 @@ public class StageSettings : WorkspaceSettings
 /// <summary>Runs one stage (skipped when up to date unless --force) under the workspace lock.</summary>
 public sealed class StageCommand<TStage> : Command<StageSettings> where TStage : Stage, new()
 {
-    protected override int Execute(CommandContext context, StageSettings settings, CancellationToken cancellation)
+    public override int Execute(CommandContext context, StageSettings settings, CancellationToken cancellation)
     {
         var stage = new TStage();
         var results = StageExecution.Run([stage], settings, cancellation);
@@ -72,7 +72,7 @@ public sealed class RunSettings : StageSettings
 /// <summary><c>ctb run</c>: the whole DAG without Cake.</summary>
 public sealed class RunCommand : Command<RunSettings>
 {
-    protected override int Execute(CommandContext context, RunSettings settings, CancellationToken cancellation)
+    public override int Execute(CommandContext context, RunSettings settings, CancellationToken cancellation)
     {
         var settingsWithRun = settings.PipelineRun is null
             ? new RunSettings { Config = settings.Config, Env = settings.Env, Json = settings.Json, Force = settings.Force, NoCommit = settings.NoCommit, To = settings.To, PipelineRun = PipelineRunIds.New() }
@@ -97,7 +97,7 @@ public sealed class StatusSettings : WorkspaceSettings
 /// <summary><c>ctb status</c>: which stages are up to date. The Cake script asks it before each task.</summary>
 public sealed class StatusCommand : Command<StatusSettings>
 {
-    protected override int Execute(CommandContext context, StatusSettings settings, CancellationToken cancellation)
+    public override int Execute(CommandContext context, StatusSettings settings, CancellationToken cancellation)
     {
         var ws = settings.LoadWorkspace();
         var ctx = new StageContext(ws, new MemoryLog(), new RunOptions(), cancellation);

@@ -48,7 +48,15 @@ public sealed class IngestStage : Stage
         var files = RawFile.List(ws.RawDir, cfg.Patterns)
             .Select(f => new RawFile(f.Name, f.FullPath, RawFile.FormatOf(f.Name)!.Value, new FileInfo(f.FullPath).Length, context.FileHashes.Hash(f.FullPath)))
             .ToList();
-        var fresh = files.Where(f => !ingested.TryGetValue(f.Name, out var sha) || sha != f.Sha256).ToList();
+        var knownContent = ingested.Values.ToHashSet(StringComparer.Ordinal);
+        var fresh = new List<RawFile>();
+        foreach (var f in files.Where(f => !ingested.TryGetValue(f.Name, out var sha) || sha != f.Sha256))
+        {
+            // The same bytes under another name is a re-delivery: ingesting it would count every row twice.
+            if (knownContent.Contains(f.Sha256))
+                context.Log.Warning($"{f.Name} has the same content as a file already ingested; skipped", f.Name);
+            else if (fresh.All(x => x.Sha256 != f.Sha256)) fresh.Add(f);
+        }
         var changed = fresh.Where(f => ingested.ContainsKey(f.Name)).ToList();
         foreach (var f in changed)
             context.Log.Warning($"{f.Name} was ingested before with different content; its earlier rows are replaced by this delivery", f.Name);

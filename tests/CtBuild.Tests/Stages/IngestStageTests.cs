@@ -1,0 +1,205 @@
+using CtBuild.Stages;
+using CtBuild.Storage;
+using CtBuild.Tests.Support;
+
+namespace CtBuild.Tests.Stages;
+
+public sealed class IngestStageTests : IDisposable
+{
+    readonly TempWorkspace _ws = new TempWorkspace().WithConfig(SmallConfig.Json()).WithFeaturesSql(SmallConfig.FeaturesSql);
+
+    public void Dispose() => _ws.Dispose();
+
+    long Count(string table, string where = "true")
+    {
+        var t = LakeTables.Open(_ws.Load(), table);
+        if (!t.Exists) return 0;
+        using var db = DuckDb.Open();
+        return db.Scalar<long>($"SELECT count(*) FROM {t.Snapshot().ToDuckDbSql()} WHERE {where}");
+    }
+
+    List<(long Line, string? Column, string Rule)> Quarantined(string file)
+    {
+        var t = LakeTables.Open(_ws.Load(), IngestStage.QuarantineTable);
+        using var db = DuckDb.Open();
+        return db.Query($"SELECT line, \"column\", rule FROM {t.Snapshot().ToDuckDbSql()} WHERE source_file = '{file}' ORDER BY line",
+            r => (Convert.ToInt64(r.GetValue(0)), r.IsDBNull(1) ? null : r.GetString(1), r.GetString(2)));
+    }
+
+    [Fact]
+    public void Every_row_lands_in_raw_or_quarantine_with_its_line()
+    {
+        _ws.WriteRaw("a.csv", string.Join("\n",
+            SmallConfig.Header,
+            "1,30,Oslo,1.5,yes",          // line 2 good
+            "2,abc,Lima,2.5,no",          // line 3 not an int
+            "3,40,Lima,2.5",              // line 4 too few fields
+            "4,41,Lima,2.5,no,extra",     // line 5 too many fields
+            "5,200,Pune,0.1,no",          // line 6 above max
+            "6,50,Paris,0.1,no",          // line 7 not allowed
+            "7,51,Oslo,0.2,maybe",        // line 8 label outside set
+            ",52,Oslo,0.3,yes",           // line 9 missing id
+            "\"8\",53,\"Oslo\",0.4,yes",  // line 10 good, quoted
+            "9,?,Lima,NA,no",             // line 11 good, missing markers
+            "") + "\n");
+
+        var result = _ws.Run(new IngestStage());
+
+        Assert.True(result.Ran);
+        Assert.Equal(3, Count("raw"));
+        var bad = Quarantined("a.csv");
+        Assert.Equal(10, Count("raw") + bad.Count); // 10 data rows in the file
+        Assert.Equal([3L, 4, 5, 6, 7, 8, 9], bad.Select(b => b.Line));
+        Assert.Equal("not a valid int", bad[0].Rule);
+        Assert.Equal("age", bad[0].Column);
+        Assert.Equal("malformed record", bad[1].Rule);
+        Assert.Equal("malformed record", bad[2].Rule);
+        Assert.Equal("above the maximum", bad[3].Rule);
+        Assert.Equal("not an allowed value", bad[4].Rule);
+        Assert.Equal("label not in the declared values", bad[5].Rule);
+        Assert.Equal(("id", "missing value in a non-nullable column"), (bad[6].Column, bad[6].Rule));
+        Assert.Equal([2L, 10, 11], LinesOf("a.csv"));
+        Assert.Equal(1, Count("raw", "age IS NULL AND score IS NULL"));
+    }
+
+    List<long> LinesOf(string file)
+    {
+        using var db = DuckDb.Open();
+        return db.Query($"SELECT _source_line FROM {LakeTables.Open(_ws.Load(), "raw").Snapshot().ToDuckDbSql()} WHERE _source_file = '{file}' ORDER BY 1",
+            r => Convert.ToInt64(r.GetValue(0)));
+    }
+
+    [Fact]
+    public void Quoted_newlines_keep_line_numbers_right()
+    {
+        _ws.WriteRaw("multi.csv", "id,age,city,score,label\n1,30,\"Os\nlo\",1,yes\n2,x,Lima,1,no\n3,31,Lima,1,no\n");
+        _ws.Run(new IngestStage());
+        Assert.Equal([2L, 5], LinesOf("multi.csv"));
+        Assert.Equal([4L], Quarantined("multi.csv").Select(q => q.Line));
+    }
+
+    [Fact]
+    public void Reads_gzip_parquet_and_json_lines()
+    {
+        _ws.WriteRaw("b.csv.gz", SmallConfig.Rows(20, firstId: 1));
+        _ws.WriteRaw("c.jsonl", "{\"id\": 100, \"age\": 33, \"city\": \"Lima\", \"score\": 1.5, \"label\": \"no\"}\n{not json}\n{\"id\": 101, \"age\": 34, \"city\": \"Oslo\", \"score\": 2, \"label\": \"yes\"}\n");
+        using (var db = DuckDb.Open())
+            db.Exec($"COPY (SELECT 200 + i AS id, 20 AS age, 'Pune' AS city, 0.5 AS score, 'no' AS label FROM range(5) t(i)) TO '{Path.Combine(_ws.RawDir, "d.parquet")}' (FORMAT parquet)");
+
+        _ws.Run(new IngestStage());
+
+        Assert.Equal(20 + 2 + 5, Count("raw"));
+        Assert.Equal([2L], Quarantined("c.jsonl").Select(q => q.Line));
+        Assert.Equal([1L, 3], LinesOf("c.jsonl"));
+    }
+
+    [Fact]
+    public void A_file_is_ingested_once_and_a_new_file_makes_a_new_version()
+    {
+        _ws.WriteRaw("a.csv", SmallConfig.Rows(10));
+        var first = _ws.Run(new IngestStage());
+        var again = _ws.Run(new IngestStage());
+        Assert.False(again.Ran);
+        Assert.Equal("up to date", again.Reason);
+
+        _ws.WriteRaw("copy-of-a.csv", SmallConfig.Rows(10)); // same bytes, new name
+        _ws.WriteRaw("b.csv", SmallConfig.Rows(5, firstId: 100, seed: 2));
+        var third = _ws.Run(new IngestStage());
+
+        Assert.True(third.Ran);
+        Assert.Equal(15, Count("raw"));
+        Assert.Equal(long.Parse(first.Outputs!.Get("raw.version")!) + 1, long.Parse(third.Outputs!.Get("raw.version")!));
+        Assert.Contains(_ws.Log.Lines, l => l.Contains("copy-of-a.csv has the same content"));
+    }
+
+    [Fact]
+    public void A_changed_file_replaces_its_earlier_rows()
+    {
+        _ws.WriteRaw("a.csv", SmallConfig.Rows(10));
+        _ws.WriteRaw("b.csv", SmallConfig.Rows(4, firstId: 50));
+        _ws.Run(new IngestStage());
+        _ws.WriteRaw("a.csv", SmallConfig.Rows(7, seed: 9));
+        _ws.Run(new IngestStage());
+        Assert.Equal(11, Count("raw"));
+        Assert.Equal(7, Count("raw", "_source_file = 'a.csv'"));
+    }
+
+    [Fact]
+    public void Empty_and_header_only_files_add_no_rows()
+    {
+        _ws.WriteRaw("empty.csv", "");
+        _ws.WriteRaw("header.csv", SmallConfig.Header + "\n");
+        var result = _ws.Run(new IngestStage());
+        Assert.True(result.Ran);
+        Assert.Equal(0, Count("raw"));
+        Assert.Contains(_ws.Log.Lines, l => l.Contains("empty.csv holds no rows"));
+    }
+
+    [Fact]
+    public void Non_utf8_bytes_are_quarantined()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(SmallConfig.Header + "\n1,30,Oslo,1,yes\n2,31,Lima,1,no\n").ToList();
+        bytes.AddRange([(byte)'3', (byte)',', (byte)'3', (byte)'2', (byte)',', 0xE9, (byte)',', (byte)'1', (byte)',', (byte)'n', (byte)'o', (byte)'\n']);
+        _ws.WriteRawBytes("latin1.csv", [.. bytes]);
+        _ws.Run(new IngestStage());
+        Assert.Equal(2, Count("raw"));
+        Assert.Equal([4L], Quarantined("latin1.csv").Select(q => q.Line));
+    }
+
+    [Fact]
+    public void Too_many_bad_rows_fail_naming_the_top_reason_and_commit_nothing()
+    {
+        _ws.WriteRaw("good.csv", SmallConfig.Rows(5));
+        _ws.Run(new IngestStage());
+        var before = LakeTables.LatestVersion(_ws.Load(), "raw");
+
+        _ws.WriteRaw("bad.csv", SmallConfig.Header + "\n100,x,Oslo,1,yes\n101,y,Oslo,1,yes\n102,30,Oslo,1,yes\n");
+        var ex = Assert.Throws<CtBuildException>(() => _ws.Run(new IngestStage()));
+
+        Assert.Contains("bad.csv: 2 of 3 rows", ex.Message);
+        Assert.Contains("age: not a valid int (2 rows, first at line 2)", ex.Message);
+        Assert.Equal(before, LakeTables.LatestVersion(_ws.Load(), "raw"));
+        Assert.Equal(5, Count("raw"));
+    }
+
+    [Fact]
+    public void Schema_drift_fails_by_default_naming_file_and_columns()
+    {
+        _ws.WriteRaw("drift.csv", "id,age,city,score,label,colour\n1,30,Oslo,1,yes,red\n");
+        var ex = Assert.Throws<CtBuildException>(() => _ws.Run(new IngestStage()));
+        Assert.Contains("drift.csv: schema drift, extra column(s): colour", ex.Message);
+    }
+
+    [Fact]
+    public void Schema_drift_policy_dropExtra_drops_and_records_extra_columns()
+    {
+        using var ws = new TempWorkspace().WithConfig(SmallConfig.Json(extraIngest: "\"schemaDrift\": \"dropExtra\",")).WithFeaturesSql(SmallConfig.FeaturesSql);
+        // columns in another order, one extra, one nullable column missing: matched by name, never shifted
+        ws.WriteRaw("drift.csv", "label,colour,id,city,age\nyes,red,1,Oslo,30\nno,blue,2,Lima,40\n");
+        ws.Run(new IngestStage());
+        using var db = DuckDb.Open();
+        var rows = db.Query($"SELECT id, age, city, score, label FROM {LakeTables.Open(ws.Load(), "raw").Snapshot().ToDuckDbSql()} ORDER BY id",
+            r => $"{r.GetValue(0)},{r.GetValue(1)},{r.GetValue(2)},{(r.IsDBNull(3) ? "null" : r.GetValue(3))},{r.GetValue(4)}");
+        Assert.Equal(["1,30,Oslo,null,yes", "2,40,Lima,null,no"], rows);
+        Assert.Contains(ws.Log.Lines, l => l.Contains("extra column(s) dropped by the schemaDrift policy: colour"));
+    }
+
+    [Fact]
+    public void An_all_null_nullable_column_is_accepted()
+    {
+        _ws.WriteRaw("nulls.csv", SmallConfig.Header + "\n1,,Oslo,,yes\n2,,Lima,,no\n");
+        _ws.Run(new IngestStage());
+        Assert.Equal(2, Count("raw", "age IS NULL AND score IS NULL"));
+    }
+
+    [Fact]
+    public void Raw_bytes_are_captured_by_content_hash()
+    {
+        var path = _ws.WriteRaw("a.csv", SmallConfig.Rows(3));
+        _ws.Run(new IngestStage());
+        var sha = Hashing.Sha256File(path);
+        var captured = Path.Combine(_ws.Load().LakeDir, "_captures", sha[..2], sha + ".csv");
+        Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(captured));
+        Assert.Equal(3, Count("raw", $"_source_sha256 = '{sha}'"));
+    }
+}
