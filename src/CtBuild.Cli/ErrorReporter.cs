@@ -21,7 +21,7 @@ public static class ErrorReporter
         };
         Console.Error.WriteLine($"error: {message}");
         if (showTrace) Console.Error.WriteLine(ex.ToString());
-        var github = GitHubActions.FromEnvironment();
+        var github = GitHubActions.FromProcess();
         if (github.IsActive) github.Error(message, title: "CtBuild");
         if (code == 2 && ex is CommandParseException or CommandRuntimeException)
             Console.Error.WriteLine("Run `ctb --help` or `ctb <verb> --help` for usage and examples.");
@@ -39,7 +39,7 @@ public sealed class ConsoleLog(bool toStderr) : CtBuild.Pipeline.IPipelineLog
     readonly TextWriter _out = toStderr ? Console.Error : Console.Out;
     readonly bool _live = !(toStderr ? Console.IsErrorRedirected : Console.IsOutputRedirected) && Environment.GetEnvironmentVariable("CI") is null;
     readonly bool _colour = Environment.GetEnvironmentVariable("NO_COLOR") is null && !(toStderr ? Console.IsErrorRedirected : Console.IsOutputRedirected);
-    readonly GitHubActions _github = GitHubActions.FromEnvironment();
+    readonly GitHubActions _github = new(Environment.GetEnvironmentVariable, toStderr ? Console.Error : Console.Out);
     DateTime _lastPlain = DateTime.MinValue;
     bool _liveLineOpen;
     readonly object _gate = new();

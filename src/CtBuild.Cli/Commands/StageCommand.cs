@@ -48,7 +48,7 @@ public static class StageExecution
     {
         var ws = settings.LoadWorkspace();
         var log = settings.Log();
-        var github = GitHubActions.FromEnvironment();
+        var github = GitHubActions.FromProcess();
         using var workspaceLock = WorkspaceLock.Acquire(ws.StateDir, "ctb " + string.Join(",", stages.Select(s => s.Name)), Durations.Parse(ws.Config.Lock.Wait), log);
         var context = new StageContext(ws, log, settings.Options(ws), cancellation);
         var results = new List<StageResult>();

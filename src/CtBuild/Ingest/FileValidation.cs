@@ -136,8 +136,9 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
             // Each record is one line: accepted row k is on line k + 1 + (rejected lines before it).
             db.Exec($"""
                 CREATE TEMP TABLE {table}_gaps AS
-                SELECT line - row_number() OVER (ORDER BY line) AS g, row_number() OVER (ORDER BY line) AS j
-                FROM (SELECT DISTINCT line FROM {rejects})
+                SELECT g, max(j) AS j FROM (
+                  SELECT line - row_number() OVER (ORDER BY line) AS g, row_number() OVER (ORDER BY line) AS j
+                  FROM (SELECT DISTINCT line FROM {rejects})) GROUP BY g
                 """);
             db.Exec($"""
                 CREATE TEMP TABLE {table} AS
@@ -181,15 +182,15 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
             WHERE trim(l[i]) <> '' ORDER BY i
             """);
         var keys = db.Query($"""
-            SELECT k FROM (SELECT unnest(json_keys(_text)) AS k, min(_line) AS first FROM {table}_lines
-                           WHERE json_valid(_text) AND json_type(_text) = 'OBJECT' GROUP BY k) ORDER BY first
+            SELECT k FROM (SELECT unnest(json_keys(_text)) AS k, _line FROM {table}_lines
+                           WHERE CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END) GROUP BY k ORDER BY min(_line)
             """, r => r.GetString(0)).ToList();
         var fields = keys.Select(k => $"CASE WHEN _ok THEN json_extract_string(_text, {Literal("$." + JsonPathKey(k))}) END AS {Ident(k)}");
         db.Exec($"""
             CREATE TEMP TABLE {table} AS
             SELECT _line, CASE WHEN NOT _ok THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
                    {string.Join(", ", fields.DefaultIfEmpty("NULL AS _none"))}
-            FROM (SELECT *, coalesce(json_valid(_text) AND json_type(_text) = 'OBJECT', false) AS _ok FROM {table}_lines)
+            FROM (SELECT *, CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END AS _ok FROM {table}_lines)
             ORDER BY _line
             """);
         db.Exec($"DROP TABLE {table}_lines");

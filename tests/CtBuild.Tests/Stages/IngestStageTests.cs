@@ -10,17 +10,17 @@ public sealed class IngestStageTests : IDisposable
 
     public void Dispose() => _ws.Dispose();
 
-    long Count(string table, string where = "true")
+    long Count(string table, string where = "true", TempWorkspace? ws = null)
     {
-        var t = LakeTables.Open(_ws.Load(), table);
+        var t = LakeTables.Open((ws ?? _ws).Load(), table);
         if (!t.Exists) return 0;
         using var db = DuckDb.Open();
         return db.Scalar<long>($"SELECT count(*) FROM {t.Snapshot().ToDuckDbSql()} WHERE {where}");
     }
 
-    List<(long Line, string? Column, string Rule)> Quarantined(string file)
+    List<(long Line, string? Column, string Rule)> Quarantined(string file, TempWorkspace? ws = null)
     {
-        var t = LakeTables.Open(_ws.Load(), IngestStage.QuarantineTable);
+        var t = LakeTables.Open((ws ?? _ws).Load(), IngestStage.QuarantineTable);
         using var db = DuckDb.Open();
         return db.Query($"SELECT line, \"column\", rule FROM {t.Snapshot().ToDuckDbSql()} WHERE source_file = '{file}' ORDER BY line",
             r => (Convert.ToInt64(r.GetValue(0)), r.IsDBNull(1) ? null : r.GetString(1), r.GetString(2)));
@@ -29,7 +29,8 @@ public sealed class IngestStageTests : IDisposable
     [Fact]
     public void Every_row_lands_in_raw_or_quarantine_with_its_line()
     {
-        _ws.WriteRaw("a.csv", string.Join("\n",
+        using var ws = new TempWorkspace().WithConfig(SmallConfig.Json(extraIngest: "\"maxBadFraction\": 0.9,").Replace("\"maxBadFraction\": 0.5,", "")).WithFeaturesSql(SmallConfig.FeaturesSql);
+        ws.WriteRaw("a.csv", string.Join("\n",
             SmallConfig.Header,
             "1,30,Oslo,1.5,yes",          // line 2 good
             "2,abc,Lima,2.5,no",          // line 3 not an int
@@ -43,12 +44,12 @@ public sealed class IngestStageTests : IDisposable
             "9,?,Lima,NA,no",             // line 11 good, missing markers
             "") + "\n");
 
-        var result = _ws.Run(new IngestStage());
+        var result = ws.Run(new IngestStage());
 
         Assert.True(result.Ran);
-        Assert.Equal(3, Count("raw"));
-        var bad = Quarantined("a.csv");
-        Assert.Equal(10, Count("raw") + bad.Count); // 10 data rows in the file
+        Assert.Equal(3, Count("raw", ws: ws));
+        var bad = Quarantined("a.csv", ws);
+        Assert.Equal(10, Count("raw", ws: ws) + bad.Count); // 10 data rows in the file
         Assert.Equal([3L, 4, 5, 6, 7, 8, 9], bad.Select(b => b.Line));
         Assert.Equal("not a valid int", bad[0].Rule);
         Assert.Equal("age", bad[0].Column);
@@ -58,24 +59,24 @@ public sealed class IngestStageTests : IDisposable
         Assert.Equal("not an allowed value", bad[4].Rule);
         Assert.Equal("label not in the declared values", bad[5].Rule);
         Assert.Equal(("id", "missing value in a non-nullable column"), (bad[6].Column, bad[6].Rule));
-        Assert.Equal([2L, 10, 11], LinesOf("a.csv"));
-        Assert.Equal(1, Count("raw", "age IS NULL AND score IS NULL"));
+        Assert.Equal([2L, 10, 11], LinesOf("a.csv", ws));
+        Assert.Equal(1, Count("raw", "age IS NULL AND score IS NULL", ws));
     }
 
-    List<long> LinesOf(string file)
+    List<long> LinesOf(string file, TempWorkspace? ws = null)
     {
         using var db = DuckDb.Open();
-        return db.Query($"SELECT _source_line FROM {LakeTables.Open(_ws.Load(), "raw").Snapshot().ToDuckDbSql()} WHERE _source_file = '{file}' ORDER BY 1",
+        return db.Query($"SELECT _source_line FROM {LakeTables.Open((ws ?? _ws).Load(), "raw").Snapshot().ToDuckDbSql()} WHERE _source_file = '{file}' ORDER BY 1",
             r => Convert.ToInt64(r.GetValue(0)));
     }
 
     [Fact]
     public void Quoted_newlines_keep_line_numbers_right()
     {
-        _ws.WriteRaw("multi.csv", "id,age,city,score,label\n1,30,\"Os\nlo\",1,yes\n2,x,Lima,1,no\n3,31,Lima,1,no\n");
+        _ws.WriteRaw("multi.csv", "id,age,city,score,label\n0,29,Oslo,1,no\n1,30,\"Os\nlo\",1,yes\n2,x,Lima,1,no\n3,31,Lima,1,no\n");
         _ws.Run(new IngestStage());
-        Assert.Equal([2L, 5], LinesOf("multi.csv"));
-        Assert.Equal([4L], Quarantined("multi.csv").Select(q => q.Line));
+        Assert.Equal([2L, 6], LinesOf("multi.csv"));
+        Assert.Equal([3L, 5], Quarantined("multi.csv").Select(q => q.Line));
     }
 
     [Fact]
