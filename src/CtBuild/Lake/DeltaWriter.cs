@@ -187,7 +187,12 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         {
             w.WriteStartObject();
             w.WriteNumber("numRecords", count);
-            var stats = fields.ToDictionary(f => f.Name, f => columnStatistics?[f.Name] as IDictionary);
+            // DuckDB keys the statistics by quoted column path, e.g. "id" with the quotes.
+            var byColumn = new Dictionary<string, IDictionary>(StringComparer.Ordinal);
+            if (columnStatistics != null)
+                foreach (DictionaryEntry e in columnStatistics)
+                    if (e.Value is IDictionary d) byColumn[Unquote((string)e.Key)] = d;
+            var stats = fields.ToDictionary(f => f.Name, f => byColumn.GetValueOrDefault(f.Name));
             foreach (var (section, key) in new[] { ("minValues", "min"), ("maxValues", "max") })
             {
                 w.WriteStartObject(section);
@@ -206,6 +211,9 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    private static string Unquote(string key) =>
+        key.Length >= 2 && key[0] == '"' && key[^1] == '"' ? key[1..^1].Replace("\"\"", "\"") : key;
 
     /// <summary>
     /// Order-independent digest of the written rows plus the schema: count, XOR and sum of row hashes
