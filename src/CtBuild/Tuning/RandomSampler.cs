@@ -1,0 +1,40 @@
+namespace CtBuild.Tuning;
+
+/// <summary>Draws every parameter independently and uniformly on its internal scale (log scale for log parameters). The baseline.</summary>
+public sealed class RandomSampler(int? seed = null) : ISampler
+{
+    private readonly Random _random = seed is { } s ? new Random(s) : new Random();
+
+    public IReadOnlyDictionary<string, object> Sample(SearchSpace space, IReadOnlyList<FrozenTrial> trials, StudyDirection direction)
+    {
+        var values = new Dictionary<string, object>();
+        SampleInto(space, values, _random);
+        return values;
+    }
+
+    /// <summary>A uniform draw of every active parameter of <paramref name="space"/>, shared with TPE's startup trials.</summary>
+    internal static void SampleInto(SearchSpace space, Dictionary<string, object> values, Random random)
+    {
+        foreach (var node in space.Nodes)
+        {
+            switch (node)
+            {
+                case ConstantNode c:
+                    values[c.Name] = c.Value;
+                    break;
+                case ParameterNode p:
+                    values[p.Name] = Draw(p.Distribution, random);
+                    break;
+                case ChoiceNode c:
+                    var label = (string)Draw(c.Distribution, random);
+                    values[c.Name] = label;
+                    SampleInto(c.Branch(label).Space, values, random);
+                    break;
+            }
+        }
+    }
+
+    internal static object Draw(Distribution distribution, Random random) => distribution is CategoricalDistribution c
+        ? c.Choices[random.Next(c.Choices.Count)]
+        : distribution.ToExternal(distribution.InternalLow + random.NextDouble() * (distribution.InternalHigh - distribution.InternalLow));
+}

@@ -1,0 +1,67 @@
+namespace CtBuild.Tuning;
+
+/// <summary>
+/// An immutable tree of parameters. A <see cref="ChoiceNode"/> makes its branches' parameters conditional:
+/// they exist in a trial only when that branch is chosen. Build one with <see cref="SearchSpaceParser"/>
+/// from the pipeline config, or from nodes directly.
+/// </summary>
+public sealed class SearchSpace
+{
+    public SearchSpace(IReadOnlyList<SpaceNode> nodes)
+    {
+        var duplicate = nodes.GroupBy(n => n.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"Parameter '{duplicate.Key}' appears twice in one search space.", nameof(nodes));
+        Nodes = nodes.ToArray();
+    }
+
+    /// <summary>A space with no parameters.</summary>
+    public static SearchSpace Empty { get; } = new([]);
+
+    /// <summary>The parameters at this level, in declaration order (the order they are sampled in).</summary>
+    public IReadOnlyList<SpaceNode> Nodes { get; }
+
+    /// <summary>Every parameter name that can appear in some trial.</summary>
+    public IEnumerable<string> AllNames() => Nodes.SelectMany(n => n switch
+    {
+        ChoiceNode c => c.Branches.SelectMany(b => b.Space.AllNames()).Prepend(c.Name),
+        _ => [n.Name],
+    }).Distinct();
+
+    public override string ToString() => "{" + string.Join(", ", Nodes) + "}";
+}
+
+/// <summary>One entry of a search space.</summary>
+public abstract record SpaceNode(string Name);
+
+/// <summary>A parameter drawn from <paramref name="Distribution"/>.</summary>
+public sealed record ParameterNode(string Name, Distribution Distribution) : SpaceNode(Name)
+{
+    public override string ToString() => $"{Name}: {Distribution.Describe()}";
+}
+
+/// <summary>A parameter fixed to <paramref name="Value"/> (int, double, string or bool).</summary>
+public sealed record ConstantNode(string Name, object Value) : SpaceNode(Name)
+{
+    public override string ToString() => $"{Name}: {Value}";
+}
+
+/// <summary>
+/// A choice between named branches, each with its own sub-space. The trial's value for
+/// <see cref="SpaceNode.Name"/> is the chosen branch's label (e.g. trainer = "LightGbm").
+/// </summary>
+public sealed record ChoiceNode(string Name, IReadOnlyList<ChoiceBranch> Branches) : SpaceNode(Name)
+{
+    /// <summary>The choice itself, as a categorical over the branch labels.</summary>
+    public CategoricalDistribution Distribution { get; } = new(Branches.Select(b => (object)b.Label).ToArray());
+
+    public ChoiceBranch Branch(string label) =>
+        Branches.FirstOrDefault(b => b.Label == label)
+        ?? throw new ArgumentException($"'{label}' is not a branch of choice '{Name}'.", nameof(label));
+
+    public override string ToString() =>
+        $"{Name}: choice{{" + string.Join(", ", Branches.Select(b => $"{b.Label}: {b.Space}")) + "}";
+}
+
+/// <summary>One branch of a <see cref="ChoiceNode"/>.</summary>
+public sealed record ChoiceBranch(string Label, SearchSpace Space);

@@ -1,0 +1,31 @@
+namespace CtBuild.Tuning;
+
+/// <summary>Settings of <see cref="TpeSampler"/>; the defaults are Optuna's.</summary>
+public sealed record TpeOptions
+{
+    /// <summary>Completed trials drawn at random before TPE takes over.</summary>
+    public int NStartupTrials { get; init; } = 10;
+
+    /// <summary>Candidates drawn from l(x) per parameter; the one with the largest l(x)/g(x) wins.</summary>
+    public int NEiCandidates { get; init; } = 24;
+
+    /// <summary>How many of n trials count as good; <see cref="TpeSampler.DefaultGamma"/> unless set.</summary>
+    public Func<int, int> Gamma { get; init; } = TpeSampler.DefaultGamma;
+
+    /// <summary>Prior weight and bandwidth clipping of the Parzen estimators.</summary>
+    public ParzenEstimatorParameters Estimator { get; init; } = new();
+
+    /// <summary>
+    /// Give running trials the worst observed value when building estimators, so parallel workers steer away
+    /// from points already being evaluated instead of proposing them again.
+    /// </summary>
+    public bool ConstantLiar { get; init; } = true;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming each invalid setting.</summary>
+    public void Validate()
+    {
+        if (NStartupTrials < 0) throw new ArgumentException($"NStartupTrials must be >= 0, but got {NStartupTrials}.", nameof(NStartupTrials));
+        if (NEiCandidates < 1) throw new ArgumentException($"NEiCandidates must be >= 1, but got {NEiCandidates}.", nameof(NEiCandidates));
+        if (Estimator.PriorWeight <= 0) throw new ArgumentException($"PriorWeight must be > 0, but got {Estimator.PriorWeight}.", nameof(Estimator));
+    }
+}
