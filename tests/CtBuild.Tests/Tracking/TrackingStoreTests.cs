@@ -69,13 +69,7 @@ public class TrackingStoreTests : IDisposable
     [Fact]
     public void A_torn_last_line_in_events_is_ignored_by_both_readers()
     {
-        string id;
-        using (var run = _store.StartRun("income", "torn"))
-        {
-            id = run.RunId;
-            run.LogMetric("auc", 0.7);
-            run.End(RunStatus.Finished);
-        }
+        var id = Log("torn", "LightGbm", 0.7, "true", RunStatus.Finished);
         File.AppendAllText(Path.Combine(_store.Root, "runs", id, "events.jsonl"), "{\"run\":\"" + id + "\",\"seq\":9,\"kind\":\"met");
 
         Assert.Equal(0.7, _store.GetRun(id).Metrics["auc"]);
@@ -85,14 +79,7 @@ public class TrackingStoreTests : IDisposable
     [Fact]
     public void A_damaged_middle_line_is_reported_with_file_and_line()
     {
-        string id;
-        using (var run = _store.StartRun("income", "damaged"))
-        {
-            id = run.RunId;
-            run.LogMetric("auc", 0.7);
-            run.LogMetric("auc", 0.8);
-            run.End(RunStatus.Finished);
-        }
+        var id = Log("damaged", "LightGbm", 0.8, "true", RunStatus.Finished);
         var path = Path.Combine(_store.Root, "runs", id, "events.jsonl");
         var lines = File.ReadAllLines(path);
         lines[0] = "garbage";
@@ -258,6 +245,22 @@ public class TrackingStoreTests : IDisposable
     public void Code_version_outside_a_repository_has_no_commit()
     {
         Assert.Equal(new CodeVersion(null, false), CodeVersion.Detect(_temp.Path));
+    }
+
+    [Fact]
+    public void Code_version_inside_a_repository_has_the_commit_and_dirty_flag()
+    {
+        var repo = Directory.CreateDirectory(Path.Combine(_temp.Path, "repo")).FullName;
+        foreach (var args in new string[][] { ["init", "-q"], ["config", "user.name", "T"], ["config", "user.email", "t@example.com"] })
+            Assert.True(GitCli.Run(repo, args).Ok);
+        File.WriteAllText(Path.Combine(repo, "a.txt"), "1");
+        Assert.True(GitCli.Run(repo, "add", "a.txt").Ok);
+        Assert.True(GitCli.Run(repo, "commit", "-q", "-m", "one").Ok);
+        var head = GitCli.Run(repo, "rev-parse", "HEAD").StdOut.Trim();
+
+        Assert.Equal(new CodeVersion(head, false), CodeVersion.Detect(repo));
+        File.WriteAllText(Path.Combine(repo, "a.txt"), "2");
+        Assert.Equal(new CodeVersion(head, true), CodeVersion.Detect(repo));
     }
 
     private string Log(string name, string trainer, double auc, string candidate, RunStatus status)
