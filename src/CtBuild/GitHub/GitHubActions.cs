@@ -42,6 +42,9 @@ public sealed class GitHubActions
         finally { EndGroup(); }
     }
 
+    /// <summary>Runs <paramref name="work"/> inside a log group that is closed even when it throws.</summary>
+    public void InGroup(string name, Action work) => InGroup(name, () => { work(); return 0; });
+
     /// <summary>An error annotation, shown on the run and, with a file, on that line of the diff.</summary>
     public void Error(string message, string? file = null, int? line = null, int? col = null, string? title = null)
         => Annotate("error", message, file, line, col, title);
@@ -60,12 +63,30 @@ public sealed class GitHubActions
     /// <summary>Sets an environment variable for the later steps of the job; multi-line values are allowed.</summary>
     public void SetEnv(string name, string value) => AppendKeyValue("GITHUB_ENV", name, value);
 
-    /// <summary>Appends Markdown to the job summary shown on the run's page.</summary>
-    public void AppendStepSummary(string markdown)
+    /// <summary>GitHub drops a step's whole job summary when it is larger than this.</summary>
+    public const long StepSummaryLimitBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Appends Markdown to the job summary shown on the run's page. Markdown that would take the
+    /// step's summary past <see cref="StepSummaryLimitBytes"/> is left out, with a warning, so what
+    /// was already written stays visible.
+    /// </summary>
+    /// <returns>False when the Markdown was left out for its size or when not in GitHub Actions.</returns>
+    public bool AppendStepSummary(string markdown)
     {
-        if (!IsActive) return;
+        if (!IsActive) return false;
+        var path = FileFor("GITHUB_STEP_SUMMARY");
         var text = markdown.EndsWith('\n') ? markdown : markdown + "\n";
-        File.AppendAllText(FileFor("GITHUB_STEP_SUMMARY"), text, Utf8);
+        var size = File.Exists(path) ? new FileInfo(path).Length : 0;
+        if (size + Utf8.GetByteCount(text) > StepSummaryLimitBytes)
+        {
+            Warning($"Job summary section of {Utf8.GetByteCount(text)} bytes left out: GitHub shows at most " +
+                    $"{StepSummaryLimitBytes} bytes per step. The full report is in the reports/ artifact.",
+                    title: "Job summary too large");
+            return false;
+        }
+        File.AppendAllText(path, text, Utf8);
+        return true;
     }
 
     private void Annotate(string kind, string message, string? file, int? line, int? col, string? title)

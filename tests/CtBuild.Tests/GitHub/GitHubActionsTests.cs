@@ -44,7 +44,7 @@ public sealed class GitHubActionsTests : IDisposable
         var actions = Actions();
 
         Assert.Throws<InvalidOperationException>(() =>
-            actions.InGroup<int>("Tune: 50% of trials", () => throw new InvalidOperationException()));
+            actions.InGroup("Tune: 50% of trials", () => throw new InvalidOperationException()));
         Assert.Equal(7, actions.InGroup("Split", () => 7));
 
         Assert.Equal(
@@ -115,6 +115,20 @@ public sealed class GitHubActionsTests : IDisposable
         actions.AppendStepSummary("| stage | state |\n|---|---|\n");
 
         Assert.Equal("# CtBuild\n| stage | state |\n|---|---|\n", File.ReadAllText(_env["GITHUB_STEP_SUMMARY"]));
+    }
+
+    [Fact]
+    public void Markdown_past_the_summary_limit_is_left_out_with_a_warning_and_earlier_text_kept()
+    {
+        var actions = Actions();
+        var nearlyFull = new string('x', (int)GitHubActions.StepSummaryLimitBytes - 10);
+
+        Assert.True(actions.AppendStepSummary(nearlyFull));
+        Assert.False(actions.AppendStepSummary("# Too much for what is left"));
+        Assert.True(actions.AppendStepSummary("fits"));
+
+        Assert.Equal(nearlyFull + "\nfits\n", File.ReadAllText(_env["GITHUB_STEP_SUMMARY"]));
+        Assert.StartsWith("::warning title=Job summary too large::Job summary section of 28 bytes left out", _stdout.ToString());
     }
 
     [Fact]
