@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace CtBuild.Evaluation;
+
+/// <summary>
+/// Draws stratified bootstrap resamples: resample r draws |positives| rows from the positives and
+/// |negatives| rows from the negatives, with replacement, from the stream (seed, r). Both the fast and
+/// the naive comparison draw through <see cref="Draw{TSink}"/>, so the same seed gives the same draws.
+/// </summary>
+/// <remarks>
+/// Draw space: index j &lt; P is <see cref="Positives"/>[j], index P + j is <see cref="Negatives"/>[j].
+/// The class lists are in the candidate's ascending score order, so the fast path reads the
+/// candidate's counts sequentially; any fixed order gives the same distribution.
+/// </remarks>
+internal sealed class StratifiedResampler
+{
+    public StratifiedResampler(int[] positives, int[] negatives, ulong seed)
+        => (Positives, Negatives, Seed) = (positives, negatives, seed);
+
+    public int[] Positives { get; }
+    public int[] Negatives { get; }
+    public ulong Seed { get; }
+    public int Rows => Positives.Length + Negatives.Length;
+
+    /// <summary>Class lists taken in the order of <paramref name="order"/>.</summary>
+    public static StratifiedResampler InOrder(bool[] labels, ScoreOrder order, ulong seed)
+    {
+        int positiveCount = 0;
+        foreach (bool label in labels) if (label) positiveCount++;
+        var positives = new int[positiveCount];
+        var negatives = new int[labels.Length - positiveCount];
+        int p = 0, n = 0;
+        foreach (int row in order.Rows)
+            if (labels[row]) positives[p++] = row; else negatives[n++] = row;
+        return new StratifiedResampler(positives, negatives, seed);
+    }
+
+    /// <summary>Receives each draw-space index of a resample, in draw order.</summary>
+    public interface ISink
+    {
+        void Add(int drawIndex);
+    }
+
+    /// <summary>
+    /// The one definition of resample <paramref name="resample"/>: P draws over [0, P), then N draws over
+    /// [P, P + N). A generic struct sink keeps the per-draw call inlined.
+    /// </summary>
+    public void Draw<TSink>(int resample, ref TSink sink) where TSink : struct, ISink
+    {
+        var random = new Xoshiro256(Seed, (ulong)resample);
+        DrawClass(ref random, 0, Positives.Length, ref sink);
+        DrawClass(ref random, Positives.Length, Negatives.Length, ref sink);
+    }
+
+    private static void DrawClass<TSink>(ref Xoshiro256 random, int offset, int size, ref TSink sink)
+        where TSink : struct, ISink
+    {
+        int k = 0;
+        for (; k + 1 < size; k += 2)
+        {
+            random.NextTwoBelow(size, out int first, out int second);
+            sink.Add(offset + first);
+            sink.Add(offset + second);
+        }
+        if (k < size) sink.Add(offset + random.NextBelow(size));
+    }
+
+    /// <summary>
+    /// Adds resample <paramref name="resample"/>'s multiplicity of each draw-space index to
+    /// <paramref name="counts"/> (which must be zero). Returns false if a multiplicity passed 255
+    /// (probability below 1e-400 for any size; the caller then falls back to <see cref="DrawRows"/>).
+    /// </summary>
+    public bool DrawCounts(int resample, byte[] counts)
+    {
+        if (counts.Length < Rows)
+            throw new ArgumentException($"counts has {counts.Length} entries; the resample needs {Rows}.", nameof(counts));
+        var sink = new CountSink(counts);
+        Draw(resample, ref sink);
+        return !sink.Overflowed;
+    }
+
+    /// <summary>Resample <paramref name="resample"/> as original row indices, materialised (the naive way).</summary>
+    public int[] DrawRows(int resample)
+    {
+        var sink = new RowSink(this, new int[Rows]);
+        Draw(resample, ref sink);
+        return sink.Rows;
+    }
+
+    private struct CountSink(byte[] counts) : ISink
+    {
+        public bool Overflowed;
+
+        // Unchecked: DrawCounts checked the length and every draw-space index is below it.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(int drawIndex)
+            => Overflowed |= ++Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(counts), drawIndex) == 0;
+    }
+
+    private struct RowSink(StratifiedResampler resampler, int[] rows) : ISink
+    {
+        private int _next;
+        public readonly int[] Rows => rows;
+
+        public void Add(int drawIndex)
+        {
+            int p = resampler.Positives.Length;
+            rows[_next++] = drawIndex < p ? resampler.Positives[drawIndex] : resampler.Negatives[drawIndex - p];
+        }
+    }
+}
