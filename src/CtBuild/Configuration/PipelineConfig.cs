@@ -141,6 +141,9 @@ public sealed record PromoteConfig
 {
     /// <summary>Make the promotion commit (when the workspace is a git repository).</summary>
     public bool Commit { get; init; } = true;
+    /// <summary>Also record rejected candidates in the registry's history, with a commit of their own.
+    /// Off by default: keeping the champion then changes nothing in git.</summary>
+    public bool RecordRejections { get; init; }
 }
 
 public sealed record LockConfig

@@ -14,6 +14,12 @@ public sealed record Workspace(string Root, string ConfigPath, PipelineConfig Co
     public string TrackingDir => Path.Combine(StateDir, "tracking");
     public string StagesDir => Path.Combine(StateDir, "stages");
     public string CandidateDir => Path.Combine(StateDir, "candidate");
+    public string DecisionDir => Path.Combine(StateDir, "decision");
+
+    /// <summary>The folder that holds <c>models/</c>: the registry keeps its files at <c>models/&lt;name&gt;/</c> under it.</summary>
+    public string RegistryRoot => Path.GetFileName(ModelsDir) == "models"
+        ? Path.GetDirectoryName(ModelsDir)!
+        : throw new ConfigException($"The models path {ModelsDir} must end in a folder named 'models' (the registry lays out models/<name>/ under its parent).");
 
     PathsConfig Paths => Environment == "default" ? Config.Paths
         : Config.Environments.TryGetValue(Environment, out var p) ? p

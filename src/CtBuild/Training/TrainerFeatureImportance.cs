@@ -39,6 +39,13 @@ public static class TrainerFeatureImportance
         _ => null,
     };
 
+    private static int Depth(Type? t)
+    {
+        var depth = 0;
+        for (; t is not null; t = t.BaseType) depth++;
+        return depth;
+    }
+
     private static IReadOnlyList<float>? Weights(object? predictor)
     {
         switch (predictor)
@@ -51,7 +58,9 @@ public static class TrainerFeatureImportance
                 return buffer.DenseValues().ToArray();
             case CalibratedModelParametersBase calibrated:
                 // The calibrated wrapper is generic over its sub-model; its non-generic base does not expose it.
-                var subModel = calibrated.GetType().GetProperty("SubModel")?.GetValue(calibrated);
+                // The derived generic type re-declares SubModel with a narrower type, so pick the most derived one.
+                var subModel = calibrated.GetType().GetProperties().Where(p => p.Name == "SubModel")
+                    .OrderByDescending(p => Depth(p.DeclaringType)).FirstOrDefault()?.GetValue(calibrated);
                 return Weights(subModel);
             default:
                 return null;

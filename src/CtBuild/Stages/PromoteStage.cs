@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Text.Json;
+using CtBuild.Configuration;
+using CtBuild.Evaluation;
+using CtBuild.GitHub;
+using CtBuild.Lake;
+using CtBuild.Pipeline;
+using CtBuild.Registry;
+using CtBuild.Storage;
+using CtBuild.Training;
+
+namespace CtBuild.Stages;
+
+/// <summary>
+/// Promote: when the decision is to promote, registers the candidate as a new version under
+/// <c>models/&lt;name&gt;/</c> (model file, model card, signature, metrics, lineage), moves the <c>champion</c>
+/// alias and makes the promotion commit of exactly those files. When the champion is kept: no commit.
+/// Inputs: the decision and the promote config. Output: the champion version.
+/// </summary>
+public sealed class PromoteStage : Stage
+{
+    public const string ModelCardFile = "model-card.json";
+
+    public override string Name => "promote";
+    public override string CodeVersion => "promote/1";
+
+    public override StageInputs Inputs(StageContext context)
+    {
+        var ws = context.Workspace;
+        var decision = File.Exists(EvaluationRecord.PathIn(ws.DecisionDir)) ? context.FileHashes.Hash(EvaluationRecord.PathIn(ws.DecisionDir)) : "none";
+        return StageInputs.Of(("code", CodeVersion), ("config.promote", Section(ws.Config.Promote with { Commit = true })),
+            ("decision.sha256", decision), ("no-commit", context.Options.NoCommit ? "yes" : "no"));
+    }
+
+    public override bool OutputsIntact(StageContext context, StageOutputs recorded)
+    {
+        if (recorded.Get("promoted") != "true") return true;
+        var (_, sha) = EvaluateStage.Champion(context.Workspace);
+        return sha is not null && sha == recorded.Get("candidate.sha256");
+    }
+
+    public override StageOutputs Run(StageContext context)
+    {
+        var ws = context.Workspace;
+        var record = EvaluationRecord.Read(ws.DecisionDir) ?? throw new CtBuildException($"No decision in {ws.DecisionDir}. Run `ctb evaluate` first.");
+        var candidate = CandidateModel.Read(ws.CandidateDir) ?? throw new CtBuildException($"No candidate in {ws.CandidateDir}. Run `ctb tune` first.");
+        if (candidate.ModelSha256 != record.CandidateSha256)
+            throw new CtBuildException("The decision is about another candidate than the one in the workspace (the candidate was retrained since). Run `ctb evaluate` again.");
+        var decision = record.Decision;
+        var registry = ModelRegistry.Open(ws.RegistryRoot);
+        var github = GitHubActions.FromProcess();
+        var commit = !context.Options.NoCommit;
+
+        if (!decision.Promote)
+        {
+            if (ws.Config.Promote.RecordRejections)
+                registry.RecordRejected(ws.Config.Name, candidate.TrialRunId, Numbers(decision), decision.Reason, commit);
+            new PromotionOutputs(false, ws.Config.Name, record.ChampionVersion, decision.Champion?.Auc).WriteTo(github);
+            context.Log.Info($"promote: not promoted ({decision.Outcome}): {decision.Reason}");
+            return StageOutputs.Of($"not promoted: {decision.Outcome}", ("promoted", "false"));
+        }
+
+        var next = NextVersion(registry, ws.Config.Name);
+        var message = CommitMessage(ws.Config.Name, next, decision);
+        var cardPath = Path.Combine(ws.CandidateDir, ModelCardFile);
+        AtomicFile.WriteJson(cardPath, ModelCard(ws, candidate, record));
+        var draft = new ModelVersionDraft(
+            candidate.TrialRunId, candidate.Trainer, candidate.Params, Numbers(decision),
+            DataVersions(ws, candidate.SplitsVersion),
+            candidate.Signature.Features.Select(f => new FeatureColumn(f.Name, f.Kind)).ToList(),
+            [new DraftArtifact(CandidateModel.ModelFile, CandidateModel.ModelPath(ws.CandidateDir)), new DraftArtifact(ModelCardFile, cardPath)],
+            ws.Config.Description);
+        var update = registry.Promote(ws.Config.Name, draft, Numbers(decision), message, commit);
+        var version = update.Version ?? next;
+        new PromotionOutputs(true, ws.Config.Name, version, decision.Candidate.Auc).WriteTo(github);
+        var commitNote = update.Commit is null ? "no commit (--no-commit)"
+            : update.Commit.Committed ? $"commit {update.Commit.CommitId?[..Math.Min(10, update.Commit.CommitId.Length)]}" : update.Commit.Reason;
+        context.Log.Info($"promote: {message} — {commitNote}");
+        return StageOutputs.Of($"promoted {ws.Config.Name} v{version}; {commitNote}",
+            ("promoted", "true"), ("version", version.ToString(CultureInfo.InvariantCulture)),
+            ("candidate.sha256", candidate.ModelSha256), ("commit", update.Commit?.CommitId ?? ""));
+    }
+
+    static int NextVersion(ModelRegistry registry, string name)
+    {
+        try { return registry.Get(name).Versions.Select(v => v.Version).DefaultIfEmpty(0).Max() + 1; }
+        catch (RegistryException) { return 1; }
+    }
+
+    /// <summary>"Promote adult-income v4: AUC 0.9281 vs 0.9254 (win 97.1% ≥ 95%, ΔAUC +0.0027 [+0.0009, +0.0046])".</summary>
+    public static string CommitMessage(string name, int version, GateDecision d)
+    {
+        var c = d.Candidate.Auc.ToString("0.0000", CultureInfo.InvariantCulture);
+        if (d.Bootstrap is not { } b || d.Champion is null)
+            return $"Promote {name} v{version}: AUC {c} (no champion to beat; floor {d.Options.MinAuc.ToString("0.00##", CultureInfo.InvariantCulture)})";
+        string P(double x) => (x * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+        string S(double x) => (x >= 0 ? "+" : "") + x.ToString("0.0000", CultureInfo.InvariantCulture);
+        return $"Promote {name} v{version}: AUC {c} vs {d.Champion.Auc.ToString("0.0000", CultureInfo.InvariantCulture)} " +
+               $"(win {P(b.WinRatio)} ≥ {P(d.Options.BootstrapRatio).Replace(".0%", "%")}, ΔAUC {S(b.MeanDelta)} [{S(b.DeltaLower)}, {S(b.DeltaUpper)}])";
+    }
+
+    static Dictionary<string, double> Numbers(GateDecision d)
+    {
+        var n = new Dictionary<string, double>
+        {
+            ["test_auc"] = d.Candidate.Auc, ["test_logloss"] = d.Candidate.LogLoss, ["test_accuracy"] = d.Candidate.Accuracy,
+            ["test_f1"] = d.Candidate.F1, ["required_win_ratio"] = d.Options.BootstrapRatio, ["min_auc"] = d.Options.MinAuc,
+        };
+        if (d.Champion is { } c) n["champion_test_auc"] = c.Auc;
+        if (d.Bootstrap is { } b) { n["win_ratio"] = b.WinRatio; n["delta_auc"] = b.MeanDelta; n["delta_auc_low"] = b.DeltaLower; n["delta_auc_high"] = b.DeltaUpper; }
+        if (d.DeLong is { } l) { n["delong_z"] = l.Z; n["delong_p"] = l.P; }
+        return n;
+    }
+
+    /// <summary>splits, features and raw versions, following each table's recorded lineage back from the splits.</summary>
+    internal static Dictionary<string, long> DataVersions(Workspace ws, long splitsVersion)
+    {
+        var versions = new Dictionary<string, long> { [SplitStage.Table] = splitsVersion };
+        var (table, version) = (SplitStage.Table, splitsVersion);
+        for (var depth = 0; depth < 5; depth++)
+        {
+            var t = LakeTables.Open(ws, table);
+            if (!t.Exists) break;
+            var source = t.Snapshot(version).CommitInfo?.Lineage?.Sources.FirstOrDefault();
+            if (source is null) break;
+            versions[source.Table] = source.Version;
+            (table, version) = (source.Table, source.Version);
+        }
+        return versions;
+    }
+
+    static object ModelCard(Workspace ws, CandidateModel c, EvaluationRecord r) => new
+    {
+        model = ws.Config.Name,
+        description = ws.Config.Description,
+        trainer = c.Trainer,
+        hyperparameters = c.Params,
+        features = c.Signature.Features.Select(f => new { name = f.Name, kind = f.Kind }),
+        label = new { column = ws.Config.Ingest.Label.Column, positive = ws.Config.Ingest.Label.Positive },
+        metrics = new { validAuc = c.ValidAuc, testAuc = r.Decision.Candidate.Auc, testLogLoss = r.Decision.Candidate.LogLoss },
+        decision = new { outcome = r.Decision.Outcome.ToString(), reason = r.Decision.Reason },
+        lineage = new
+        {
+            dataVersions = DataVersions(ws, c.SplitsVersion),
+            trialRun = c.TrialRunId,
+            tuningRun = c.TuningRunId,
+            evaluationRun = r.EvaluationRunId,
+            code = Tracking.CodeVersion.Detect(ws.Root),
+        },
+        featureImportance = c.FeatureImportance?.OrderByDescending(f => Math.Abs(f.Importance)).Take(30),
+        created = DateTimeOffset.UtcNow,
+    };
+}

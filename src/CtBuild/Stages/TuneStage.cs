@@ -1,0 +1,175 @@
+using System.Globalization;
+using CtBuild.Configuration;
+using CtBuild.Pipeline;
+using CtBuild.Storage;
+using CtBuild.Tracking;
+using CtBuild.Training;
+using CtBuild.Tuning;
+
+namespace CtBuild.Stages;
+
+/// <summary>
+/// Tune: searches the config's space (TPE or random) over ML.NET trainers on the train split, scoring each
+/// trial on the valid split. Every trial is a tracked run under the tuning run; the best by validation AUC
+/// becomes the candidate (<c>candidate/model.zip</c> + <c>candidate.json</c>).
+/// Inputs: splits version, the tune and features config. Output: the candidate model's hash.
+/// </summary>
+public sealed class TuneStage : Stage
+{
+    public override string Name => "tune";
+    public override string CodeVersion => "tune/1";
+
+    public override StageInputs Inputs(StageContext context)
+    {
+        var ws = context.Workspace;
+        return StageInputs.Of(
+            ("code", CodeVersion),
+            ("config.tune", Section(ws.Config.Tune with { Parallelism = 0 })), // parallelism changes speed, not results
+            ("config.features", Section(ws.Config.Features)),
+            ("splits.version", LakeTables.LatestVersion(ws, SplitStage.Table)?.ToString() ?? "none"));
+    }
+
+    public override bool OutputsIntact(StageContext context, StageOutputs recorded)
+    {
+        var path = CandidateModel.ModelPath(context.Workspace.CandidateDir);
+        return File.Exists(path) && CandidateModel.Read(context.Workspace.CandidateDir) is { } c
+               && c.ModelSha256 == recorded.Get("candidate.sha256") && Hashing.Sha256File(path) == c.ModelSha256;
+    }
+
+    public override StageOutputs Run(StageContext context)
+    {
+        var ws = context.Workspace;
+        var cfg = ws.Config.Tune;
+        var space = SearchSpaceParser.Parse(cfg.Space, "tune.space");
+        var splits = LakeTables.Latest(ws, SplitStage.Table, "split");
+        var signature = FeatureSignature.FromSchema(splits.Schema, ws.Config.Features.Label,
+            ws.Config.Features.Exclude.Append(SplitStage.SplitColumn).Append(ws.Config.Split.Key ?? ""));
+        var key = ws.Config.Split.Key;
+        ModelInput train, valid;
+        using (var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill")))
+        {
+            train = ModelInput.Load(db, splits, signature, "train", key);
+            valid = ModelInput.Load(db, splits, signature, "valid", key);
+        }
+        RequireBothClasses(train, "train", splits.Version);
+        RequireBothClasses(valid, "valid", splits.Version);
+        context.Log.Info($"tune: {train.Rows.Count} train / {valid.Rows.Count} valid rows from splits v{splits.Version}; " +
+                         $"{signature.Numeric.Count} numeric and {signature.Categorical.Count} categorical features");
+
+        var trainer = new TrialTrainer(train, valid, cfg.Seed);
+        var parallelism = cfg.Parallelism == 0 ? Environment.ProcessorCount : cfg.Parallelism;
+        var store = TrackingStore.Open(ws.TrackingDir);
+        var code = Tracking.CodeVersion.Detect(ws.Root);
+        var splitsDigest = splits.CommitInfo?.ContentDigest ?? "";
+        using var tuningRun = store.StartRun(ws.Config.Name, $"tune {DateTime.UtcNow:yyyy-MM-dd HH:mm}", codeVersion: code,
+            tags: new Dictionary<string, string> { ["stage"] = "tune", ["pipelineRun"] = context.Options.PipelineRunId ?? "" });
+        tuningRun.LogInput(SplitStage.Table, splits.Version, splitsDigest);
+        tuningRun.LogParams(new Dictionary<string, string>
+        {
+            ["sampler"] = cfg.Sampler, ["maxEvals"] = cfg.MaxEvals.ToString(CultureInfo.InvariantCulture),
+            ["parallelism"] = parallelism.ToString(CultureInfo.InvariantCulture), ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
+            ["space"] = space.ToString(),
+        });
+
+        ISampler sampler = cfg.Sampler == "random"
+            ? new RandomSampler(cfg.Seed)
+            : new TpeSampler(cfg.Seed, new TpeOptions { NStartupTrials = cfg.StartupTrials });
+        var study = new Study(space, sampler, StudyDirection.Maximize, ws.Config.Name);
+        var runIds = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
+        TrialOutcome Objective(Trial trial, CancellationToken token)
+        {
+            using var run = store.StartRun(ws.Config.Name, $"trial {trial.Number}", tuningRun.RunId, codeVersion: code,
+                tags: new Dictionary<string, string> { ["stage"] = "tune", ["trainer"] = trial.GetString(SearchSpaceParser.TrainerKey) });
+            runIds[trial.Number] = run.RunId;
+            run.LogInput(SplitStage.Table, splits.Version, splitsDigest);
+            run.LogParams(trial.Params.ToDictionary(p => p.Key, p => Format(p.Value)));
+            try
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, ThreadSafe(trial.Params, parallelism)), cfg.Seed + trial.Number);
+                run.LogMetric("valid_auc", auc);
+                run.LogMetric("valid_logloss", logLoss);
+                run.LogMetric("training_seconds", clock.Elapsed.TotalSeconds);
+                if (!double.IsFinite(auc)) throw new InvalidOperationException($"validation AUC is {auc}");
+                run.End(RunStatus.Finished);
+                return new TrialOutcome(auc, new Dictionary<string, double> { ["logloss"] = logLoss }, model);
+            }
+            catch (Exception ex)
+            {
+                run.End(RunStatus.Failed, ex.Message);
+                throw;
+            }
+        }
+
+        var options = new StudyOptions
+        {
+            MaxEvals = cfg.MaxEvals,
+            Budget = cfg.TimeBudget is null ? null : Durations.Parse(cfg.TimeBudget),
+            Patience = cfg.EarlyStopping?.Patience,
+            MinImprovement = cfg.EarlyStopping?.MinDelta ?? 0,
+            Parallelism = parallelism,
+        };
+        var progress = new Progress(context.Log);
+        var result = study.Optimize(Objective, options, progress, context.Cancellation);
+        var best = result.BestTrial;
+        if (best is null)
+        {
+            tuningRun.End(RunStatus.Failed, "every trial failed");
+            var errors = result.Trials.Where(t => t.Error is not null).GroupBy(t => t.Error).Select(g => $"{g.Count()}× {g.Key}");
+            throw new CtBuildException($"Every one of {result.Trials.Count} trials failed: {string.Join("; ", errors.Take(3))}. Check tune.space in {ws.ConfigPath}.");
+        }
+
+        // The candidate: featurizer + best trainer, saved with its record; written last so a crash never leaves a half candidate.
+        var chain = trainer.Chain((Microsoft.ML.ITransformer)best.Attachment!);
+        Directory.CreateDirectory(ws.CandidateDir);
+        var modelPath = CandidateModel.ModelPath(ws.CandidateDir);
+        ModelScoring.Save(chain, trainer.InputSchema, modelPath);
+        var sha = Hashing.Sha256File(modelPath);
+        var bestRunId = runIds[best.Number];
+        var importance = TrainerFeatureImportance.Compute((Microsoft.ML.ITransformer)best.Attachment!, trainer.SlotNames);
+        var trials = result.Trials.OrderBy(t => t.Number).Select(t => new TrialSummary(t.Number, runIds.GetValueOrDefault(t.Number, ""),
+            t.Params.TryGetValue(SearchSpaceParser.TrainerKey, out var tr) ? tr.ToString()! : "",
+            t.Params.Where(p => p.Key != SearchSpaceParser.TrainerKey).ToDictionary(p => p.Key, p => Format(p.Value)),
+            t.Value, t.Metrics.TryGetValue("logloss", out var ll) ? ll : null, t.Duration?.TotalSeconds ?? 0, t.State.ToString(), t.Error)).ToList();
+        var candidate = new CandidateModel(bestRunId, tuningRun.RunId, best.Number, trials.First(t => t.Number == best.Number).Trainer,
+            trials.First(t => t.Number == best.Number).Params, best.Value!.Value, best.Metrics.GetValueOrDefault("logloss"),
+            splits.Version, splitsDigest, signature, sha, importance, trials, cfg.Sampler, result.StopReason.ToString(), DateTimeOffset.UtcNow);
+        candidate.Write(ws.CandidateDir);
+
+        tuningRun.LogMetric("best_valid_auc", best.Value!.Value);
+        tuningRun.SetTag("best_trial_run", bestRunId);
+        tuningRun.SetTag("stop_reason", result.StopReason.ToString());
+        tuningRun.LogArtifact("model.zip", modelPath);
+        tuningRun.LogArtifact("candidate.json", Path.Combine(ws.CandidateDir, CandidateModel.RecordFile));
+        tuningRun.End(RunStatus.Finished);
+
+        var failed = result.Trials.Count(t => t.State == TrialState.Failed);
+        return StageOutputs.Of(
+            $"{result.Trials.Count} trials ({failed} failed, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
+            ("candidate.sha256", sha), ("candidate.run", bestRunId), ("tuning.run", tuningRun.RunId));
+    }
+
+    static void RequireBothClasses(ModelInput input, string split, long version)
+    {
+        var positives = input.Rows.Count(r => r.Label);
+        if (input.Rows.Count == 0 || positives == 0 || positives == input.Rows.Count)
+            throw new CtBuildException($"The {split} split of splits v{version} has {input.Rows.Count} rows and {positives} positives: a model needs both classes. Add data or change the split ratios.");
+    }
+
+    /// <summary>Parallel trials each get one thread, so two trials use two cores instead of fighting over both.</summary>
+    static IReadOnlyDictionary<string, object> ThreadSafe(IReadOnlyDictionary<string, object> p, int parallelism) => p;
+
+    static string Format(object value) => value switch
+    {
+        double d => d.ToString("G6", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    sealed class Progress(IPipelineLog log) : IProgress<TrialProgress>
+    {
+        public void Report(TrialProgress p) => log.Progress("tune: trial", p.Finished, p.Total,
+            $"best AUC {(p.BestValue is { } b ? b.ToString("0.0000", CultureInfo.InvariantCulture) : "-")}, " +
+            $"~{Math.Ceiling(p.Remaining.TotalSeconds)}s left");
+    }
+}

@@ -1,0 +1,39 @@
+using CtBuild.Storage;
+
+namespace CtBuild.Training;
+
+/// <summary>
+/// The tuned candidate, as Tune leaves it for Evaluate, Report and Promote: <c>candidate/model.zip</c>
+/// plus this record in <c>candidate/candidate.json</c>.
+/// </summary>
+public sealed record CandidateModel(
+    string TrialRunId,
+    string TuningRunId,
+    int TrialNumber,
+    string Trainer,
+    IReadOnlyDictionary<string, string> Params,
+    double ValidAuc,
+    double ValidLogLoss,
+    long SplitsVersion,
+    string SplitsDigest,
+    FeatureSignature Signature,
+    string ModelSha256,
+    IReadOnlyList<FeatureImportance>? FeatureImportance,
+    IReadOnlyList<TrialSummary> Trials,
+    string Sampler,
+    string StopReason,
+    DateTimeOffset Created)
+{
+    public const string ModelFile = "model.zip";
+    public const string RecordFile = "candidate.json";
+
+    public static string ModelPath(string candidateDir) => Path.Combine(candidateDir, ModelFile);
+
+    public static CandidateModel? Read(string candidateDir) => AtomicFile.ReadJson<CandidateModel>(Path.Combine(candidateDir, RecordFile));
+
+    public void Write(string candidateDir) => AtomicFile.WriteJson(Path.Combine(candidateDir, RecordFile), this);
+}
+
+/// <summary>One tuning trial as the report shows it.</summary>
+public sealed record TrialSummary(int Number, string RunId, string Trainer, IReadOnlyDictionary<string, string> Params,
+    double? ValidAuc, double? ValidLogLoss, double Seconds, string State, string? Error);

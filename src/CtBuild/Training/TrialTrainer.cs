@@ -1,0 +1,86 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CtBuild.Training;
+
+/// <summary>
+/// Trains one trial's trainer on featurised, cached training data and scores the validation split.
+/// The featurizer is fitted once on the training split; every trial reuses its output.
+/// </summary>
+public sealed class TrialTrainer
+{
+    readonly IDataView _train;
+    readonly IDataView _valid;
+
+    public ITransformer Featurizer { get; }
+    public DataViewSchema InputSchema { get; }
+    public IReadOnlyList<string> SlotNames { get; }
+
+    public TrialTrainer(ModelInput train, ModelInput valid, int seed)
+    {
+        var ml = new MLContext(seed);
+        var trainView = train.ToDataView(ml);
+        InputSchema = trainView.Schema;
+        Featurizer = CtBuild.Training.Featurizer.Build(ml, train.Signature).Fit(trainView);
+        // Cache and touch once, so parallel trials read memory instead of re-running the featurizer.
+        _train = ml.Data.Cache(Featurizer.Transform(trainView));
+        _valid = ml.Data.Cache(Featurizer.Transform(valid.ToDataView(ml)));
+        SlotNames = ReadSlotNames(_train.Schema, train.Signature);
+    }
+
+    /// <summary>Fits the trainer built by <paramref name="build"/> and returns it with its validation AUC and log-loss.</summary>
+    public (ITransformer Model, double Auc, double LogLoss) Fit(Func<MLContext, IEstimator<ITransformer>> build, int seed)
+    {
+        var ml = new MLContext(seed);
+        var model = build(ml).Fit(_train);
+        var metrics = ml.BinaryClassification.Evaluate(model.Transform(_valid), labelColumnName: nameof(ModelInputRow.Label));
+        return (model, metrics.AreaUnderRocCurve, metrics.LogLoss);
+    }
+
+    /// <summary>The full model: featurizer then trainer, as one chain that scores raw <see cref="ModelInputRow"/>s.</summary>
+    public ITransformer Chain(ITransformer trainerModel) => new TransformerChain<ITransformer>(Featurizer, trainerModel);
+
+    /// <summary>Names of the Features slots: numeric columns by name, one-hot slots as "column=value".</summary>
+    static IReadOnlyList<string> ReadSlotNames(DataViewSchema schema, FeatureSignature signature)
+    {
+        var column = schema[CtBuild.Training.Featurizer.FeaturesColumn];
+        var size = column.Type is VectorDataViewType v ? v.Size : 1;
+        var names = new List<string>(signature.Numeric);
+        if (signature.Categorical.Count > 0 && schema.GetColumnOrNull("CategoricalOneHot") is { } oneHot && oneHot.HasSlotNames())
+        {
+            VBuffer<ReadOnlyMemory<char>> slots = default;
+            oneHot.GetSlotNames(ref slots);
+            foreach (var s in slots.DenseValues())
+            {
+                var text = s.ToString(); // "<slot index>.<value>" for a one-hot vector column
+                var dot = text.IndexOf('.');
+                var index = dot > 0 && int.TryParse(text[..dot], out var i) && i < signature.Categorical.Count ? i : -1;
+                names.Add(index >= 0 ? $"{signature.Categorical[index]}={text[(dot + 1)..]}" : text);
+            }
+        }
+        while (names.Count < size) names.Add($"f{names.Count}");
+        return names.Take(size).ToList();
+    }
+}
+
+/// <summary>Loads a saved model and scores rows with it.</summary>
+public static class ModelScoring
+{
+    sealed class ScoreRow { public float Probability { get; set; } }
+
+    public static ITransformer Load(MLContext ml, string path) => ml.Model.Load(path, out _);
+
+    public static double[] Score(ITransformer model, ModelInput input, int seed = 1)
+    {
+        var ml = new MLContext(seed);
+        var scored = model.Transform(input.ToDataView(ml));
+        return ml.Data.CreateEnumerable<ScoreRow>(scored, reuseRowObject: false).Select(r => (double)r.Probability).ToArray();
+    }
+
+    public static void Save(ITransformer model, DataViewSchema inputSchema, string path)
+    {
+        var temp = path + $".{Environment.ProcessId}.tmp";
+        new MLContext().Model.Save(model, inputSchema, temp);
+        File.Move(temp, path, overwrite: true);
+    }
+}
