@@ -16,8 +16,11 @@ public static partial class SearchExpression
     [GeneratedRegex(@"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", RegexOptions.Singleline)]
     private static partial Regex CallPattern();
 
-    /// <summary>True when <paramref name="text"/> has the shape <c>name(...)</c> and so must be a valid expression.</summary>
-    public static bool LooksLikeExpression(string text) => CallPattern().IsMatch(text);
+    [GeneratedRegex(@"^\s*[A-Za-z_]\w*\s*\(")]
+    private static partial Regex CallStart();
+
+    /// <summary>True when <paramref name="text"/> starts like a call, <c>name(</c>, and so must be a valid expression rather than a string constant.</summary>
+    public static bool LooksLikeExpression(string text) => CallStart().IsMatch(text);
 
     /// <summary>Parses one expression; returns null and sets <paramref name="error"/> when it is malformed or out of range.</summary>
     public static Distribution? TryParse(string text, out string? error)
@@ -26,7 +29,7 @@ public static partial class SearchExpression
         var match = CallPattern().Match(text);
         if (!match.Success)
         {
-            error = $"'{text}' is not an expression; expected one of {string.Join(", ", Functions)}(...)";
+            error = $"'{text}' is not a well-formed expression; expected name(arg, ...) with name one of {string.Join(", ", Functions)}";
             return null;
         }
         string function = match.Groups[1].Value;

@@ -199,7 +199,7 @@ public static class SearchSpaceParser
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         _ => value.TryGetInt32(out int i) && !value.GetRawText().Contains('.') && !value.GetRawText().Contains('e', StringComparison.OrdinalIgnoreCase)
-            ? i
+            ? (object)i
             : value.GetDouble(),
     };
 

@@ -1,0 +1,94 @@
+using CtBuild.Tuning;
+
+namespace CtBuild.Tests.Tuning;
+
+public class TpeSamplerTests
+{
+    private static double Quadratic(IReadOnlyDictionary<string, object> p) =>
+        Math.Pow((double)p["x"] - 1, 2) + Math.Pow((double)p["y"] + 2, 2);
+
+    private static double BestOf(ISampler sampler, int evals)
+    {
+        var space = SearchSpaceParser.Parse("""{ "x": "uniform(-10, 10)", "y": "uniform(-10, 10)" }""");
+        var study = new Study(space, sampler, StudyDirection.Minimize);
+        return study.Optimize((t, _) => new TrialOutcome(Quadratic(t.Params)), new StudyOptions { MaxEvals = evals, Parallelism = 1 })
+            .BestTrial!.Value!.Value;
+    }
+
+    [Fact]
+    public void Beats_random_search_on_a_quadratic_across_seeds()
+    {
+        const int seeds = 12;
+        var tpe = Enumerable.Range(0, seeds).Select(s => BestOf(new TpeSampler(s), 60)).ToArray();
+        var random = Enumerable.Range(0, seeds).Select(s => BestOf(new RandomSampler(s), 60)).ToArray();
+
+        // Sign test: if TPE were no better, winning at least 10 of 12 paired seeds has probability 0.019.
+        int wins = tpe.Zip(random).Count(p => p.First < p.Second);
+        Assert.True(wins >= 10, $"TPE won {wins}/{seeds}: TPE {string.Join(", ", tpe.Select(v => v.ToString("G3")))}; random {string.Join(", ", random.Select(v => v.ToString("G3")))}");
+        Assert.True(Median(tpe) * 4 < Median(random), $"median best: TPE {Median(tpe):G3}, random {Median(random):G3}");
+    }
+
+    [Fact]
+    public void Constant_liar_keeps_pending_trials_from_getting_the_same_suggestion()
+    {
+        // Six workers ask in turn before any of them tells; count repeated suggestions among the pending ones.
+        int Repeats(bool liar, int seed)
+        {
+            var space = SearchSpaceParser.Parse("""{ "x": "int(0, 19)" }""");
+            var study = new Study(space, new TpeSampler(seed, new TpeOptions { ConstantLiar = liar }), StudyDirection.Maximize);
+            for (int i = 0; i < 30; i++)
+            {
+                var trial = study.Ask();
+                study.Tell(trial, new TrialOutcome(-Math.Abs((int)trial.Params["x"] - 7)));
+            }
+            var pending = Enumerable.Range(0, 6).Select(_ => (int)study.Ask().Params["x"]).ToArray();
+            return pending.Length - pending.Distinct().Count();
+        }
+
+        var withLiar = Enumerable.Range(0, 8).Select(s => Repeats(true, s)).ToArray();
+        var without = Enumerable.Range(0, 8).Select(s => Repeats(false, s)).ToArray();
+
+        // The liar lowers, not removes, repeats: on a 20-point grid the best value's l(x) can still outweigh one lie in g(x).
+        Assert.True(withLiar.Sum() * 2 <= without.Sum(), $"repeats with the liar: {string.Join(", ", withLiar)}; without: {string.Join(", ", without)}");
+    }
+
+    [Fact]
+    public void Failed_trials_are_ignored_and_running_ones_do_not_count_as_startup()
+    {
+        var space = SearchSpaceParser.Parse("""{ "x": "uniform(0, 1)" }""");
+        var history = new List<FrozenTrial>();
+        FrozenTrial Make(int n, TrialState state, double x, double? value) =>
+            new(n, new Dictionary<string, object> { ["x"] = x }, state, value, new Dictionary<string, double>(), null, null, DateTimeOffset.UnixEpoch, null);
+        for (int i = 0; i < 9; i++) history.Add(Make(i, TrialState.Complete, 0.05 + i * 0.1, -Math.Abs(0.05 + i * 0.1 - 0.25)));
+        history.Add(Make(9, TrialState.Running, 0.5, null));
+        history.Add(Make(10, TrialState.Failed, 0.25, null));
+
+        // Nine completed trials: still in the random startup phase, whatever the running and failed ones say.
+        var startup = new TpeSampler(seed: 1, new TpeOptions { NStartupTrials = 10 });
+        var spread = Enumerable.Range(0, 40).Select(_ => (double)startup.Sample(space, history, StudyDirection.Maximize)["x"]).ToArray();
+        Assert.True(spread.Max() - spread.Min() > 0.8);
+
+        // Past startup, suggestions gather near the best completed value 0.25.
+        history.Add(Make(11, TrialState.Complete, 0.26, -0.01));
+        var tpe = new TpeSampler(seed: 1, new TpeOptions { NStartupTrials = 10 });
+        var near = Enumerable.Range(0, 40).Select(_ => (double)tpe.Sample(space, history, StudyDirection.Maximize)["x"]).ToArray();
+        Assert.InRange(Median(near), 0.1, 0.4);
+    }
+
+    [Fact]
+    public void Gamma_and_weights_follow_optuna()
+    {
+        Assert.Equal([1, 1, 2, 10, 25, 25], new[] { 1, 10, 11, 100, 250, 1000 }.Select(TpeSampler.DefaultGamma));
+        Assert.Equal(Enumerable.Repeat(1.0, 24), TpeSampler.DefaultWeights(24));
+        var weights = TpeSampler.DefaultWeights(100);
+        Assert.Equal(1.0 / 100, weights[0], 12);
+        Assert.True(weights.Take(75).Zip(weights.Skip(1).Take(74)).All(p => p.First < p.Second));
+        Assert.All(weights.Skip(74), w => Assert.Equal(1.0, w, 12));
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2;
+    }
+}
