@@ -8,7 +8,7 @@ public static class PipelineDefinition
     public static IReadOnlyList<Stage> Stages { get; } =
     [
         new IngestStage(), new FeaturesStage(), new SplitStage(), new TuneStage(),
-        new EvaluateStage(), /*TMP new ReportStage(),*/ new PromoteStage(),
+        new EvaluateStage(), new ReportStage(), new PromoteStage(),
     ];
 
     public static Stage Get(string name) =>

@@ -73,6 +73,7 @@ public sealed class PromoteStage : Stage
         var update = registry.Promote(ws.Config.Name, draft, Numbers(decision), message, commit);
         var version = update.Version ?? next;
         new PromotionOutputs(true, ws.Config.Name, version, decision.Candidate.Auc).WriteTo(github);
+        ReportStage.Refresh(context, version);
         var commitNote = update.Commit is null ? "no commit (--no-commit)"
             : update.Commit.Committed ? $"commit {update.Commit.CommitId?[..Math.Min(10, update.Commit.CommitId.Length)]}" : update.Commit.Reason;
         context.Log.Info($"promote: {message} — {commitNote}");

@@ -1,0 +1,88 @@
+using System.ComponentModel;
+using CtBuild.Evaluation.Benchmarks;
+using CtBuild.Ingest.Benchmarks;
+using CtBuild.Tuning.Benchmarks;
+using Spectre.Console.Cli;
+
+namespace CtBuild.Cli.Commands;
+
+public sealed class BenchTunerSettings : WorkspaceSettings
+{
+    [CommandOption("--seeds <N>")] [Description("Seeds per function and sampler (default 10).")]
+    public int Seeds { get; init; } = 10;
+
+    [CommandOption("--evals <N>")] [Description("Largest budget; regret is also read at half of it (default 100).")]
+    public int Evals { get; init; } = 100;
+
+    [CommandOption("--function <NAME>")] [Description("Only this function (Branin, Hartmann6, Rosenbrock4, Ackley5, Levy4).")]
+    public string? Function { get; init; }
+}
+
+/// <summary><c>ctb bench tuner</c>: TPE vs random on the standard functions, and suggestion overhead.</summary>
+public sealed class BenchTunerCommand : Command<BenchTunerSettings>
+{
+    public override int Execute(CommandContext context, BenchTunerSettings settings, CancellationToken cancellation)
+    {
+        var functions = settings.Function is null ? BenchmarkFunction.Standard
+            : BenchmarkFunction.Standard.Where(f => f.Name.Equals(settings.Function, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (functions.Count == 0) throw new ConfigException($"Unknown function '{settings.Function}'. Use one of: {string.Join(", ", BenchmarkFunction.Standard.Select(f => f.Name))}.");
+        var log = new Progress<string>(m => Console.Error.WriteLine(m));
+        var result = TunerBenchmark.Run(new TunerBenchmarkOptions { Seeds = settings.Seeds, Budgets = [settings.Evals / 2, settings.Evals], Functions = functions }, log);
+        if (settings.Json) Console.WriteLine(result.ToJson()); else Console.WriteLine(result.ToTable());
+        return 0;
+    }
+}
+
+public sealed class BenchBootstrapSettings : WorkspaceSettings
+{
+    [CommandOption("--rows <N>")] [Description("Test rows (default 1,000,000).")]
+    public int Rows { get; init; } = 1_000_000;
+
+    [CommandOption("--resamples <N>")] [Description("Paired resamples (default 1000).")]
+    public int Resamples { get; init; } = 1000;
+}
+
+/// <summary><c>ctb bench bootstrap</c>: sort-once bootstrap vs the naive re-sorting one, and DeLong.</summary>
+public sealed class BenchBootstrapCommand : Command<BenchBootstrapSettings>
+{
+    public override int Execute(CommandContext context, BenchBootstrapSettings settings, CancellationToken cancellation)
+    {
+        var result = BootstrapBenchmark.Run(settings.Rows, settings.Resamples);
+        settings.Print(result, () => Console.WriteLine(result.Format()));
+        return 0;
+    }
+}
+
+public sealed class BenchIngestSettings : WorkspaceSettings
+{
+    [CommandOption("--rows <N>")] [Description("Rows of the generated CSV (default 5,000,000).")]
+    public long Rows { get; init; } = 5_000_000;
+
+    [CommandOption("--noop-files <N>")] [Description("Files in the no-op folder (default 1000; 0 skips it).")]
+    public int NoOpFiles { get; init; } = 1000;
+
+    [CommandOption("--noop-mb <N>")] [Description("Total size of the no-op folder in MB (default 2100).")]
+    public long NoOpMegabytes { get; init; } = 2100;
+
+    [CommandOption("--dir <DIR>")] [Description("Scratch folder (default: a new temp folder, deleted after).")]
+    public string? Dir { get; init; }
+}
+
+/// <summary><c>ctb bench ingest</c></summary>
+public sealed class BenchIngestCommand : Command<BenchIngestSettings>
+{
+    public override int Execute(CommandContext context, BenchIngestSettings settings, CancellationToken cancellation)
+    {
+        var dir = settings.Dir ?? Directory.CreateTempSubdirectory("ctb-bench-").FullName;
+        try
+        {
+            var result = IngestBenchmark.Run(settings.Rows, settings.NoOpFiles, settings.NoOpMegabytes, dir, new ConsoleLog(true));
+            settings.Print(result, () => Console.WriteLine(result.Format()));
+        }
+        finally
+        {
+            if (settings.Dir is null) Directory.Delete(dir, recursive: true);
+        }
+        return 0;
+    }
+}

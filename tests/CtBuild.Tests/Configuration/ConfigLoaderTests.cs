@@ -1,0 +1,86 @@
+using CtBuild.Configuration;
+using CtBuild.Tests.Support;
+
+namespace CtBuild.Tests.Configuration;
+
+public sealed class ConfigLoaderTests
+{
+    static PipelineConfig Parse(string json) => ConfigLoader.Parse(json, "ctbuild.json");
+
+    [Fact]
+    public void The_bundled_config_loads()
+    {
+        var config = ConfigLoader.Load(Path.Combine(TempWorkspace.RepoRoot, "ctbuild.json"));
+        Assert.Equal("adult-income", config.Name);
+        Assert.Equal(">50K", config.Ingest.Label.Positive);
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, config.Tune.Space.ValueKind);
+    }
+
+    [Fact]
+    public void Comments_and_trailing_commas_are_allowed()
+    {
+        var config = Parse(SmallConfig.Json().Replace("\"minAuc\": 0.5 }", "\"minAuc\": 0.5, /* floor */ }"));
+        Assert.Equal(0.5, config.Evaluate.MinAuc);
+    }
+
+    [Fact]
+    public void An_unknown_key_names_the_key_and_its_line()
+    {
+        var json = SmallConfig.Json().Replace("\"maxEvals\": 3,", "\"maxEvalz\": 3,");
+        var ex = Assert.Throws<ConfigException>(() => Parse(json));
+        var line = json.Split('\n').ToList().FindIndex(l => l.Contains("maxEvalz")) + 1;
+        Assert.Contains($"line {line}", ex.Message);
+        Assert.Contains("tune.maxEvalz", ex.Message);
+        Assert.Contains("unknown key 'maxEvalz'", ex.Message);
+        Assert.Equal(2, ex.ExitCode);
+    }
+
+    [Fact]
+    public void A_wrong_type_names_the_key_line_and_expected_type()
+    {
+        var json = SmallConfig.Json().Replace("\"maxEvals\": 3,", "\"maxEvals\": \"three\",");
+        var ex = Assert.Throws<ConfigException>(() => Parse(json));
+        var line = json.Split('\n').ToList().FindIndex(l => l.Contains("\"three\"")) + 1;
+        Assert.Contains($"line {line}", ex.Message);
+        Assert.Contains("tune.maxEvals", ex.Message);
+        Assert.Contains("expected a whole number", ex.Message);
+    }
+
+    [Fact]
+    public void A_missing_required_section_is_named()
+    {
+        var ex = Assert.Throws<ConfigException>(() => Parse("{ \"name\": \"m\" }"));
+        Assert.Contains("required", ex.Message);
+        Assert.Contains("ingest", ex.Message);
+    }
+
+    [Fact]
+    public void Values_that_make_no_sense_are_refused_with_their_path_and_line()
+    {
+        var json = SmallConfig.Json().Replace("\"split\": { \"key\": \"id\" }", "\"split\": { \"key\": \"id\", \"train\": 0.9, \"valid\": 0.2, \"test\": 0.1 }")
+            .Replace("\"positive\": \"yes\"", "\"positive\": \"oui\"");
+        var ex = Assert.Throws<ConfigException>(() => Parse(json));
+        Assert.Contains("(key split): ratios must add up to 1 (they add up to 1.2)", ex.Message);
+        Assert.Contains("(key ingest.label.positive): positive value 'oui' is not one of the label values", ex.Message);
+        var line = json.Split('\n').ToList().FindIndex(l => l.Contains("\"oui\"")) + 1;
+        Assert.Contains($"line {line}", ex.Message);
+    }
+
+    [Fact]
+    public void An_unknown_environment_is_refused_naming_the_known_ones()
+    {
+        using var ws = new TempWorkspace().WithConfig(SmallConfig.Json());
+        var ex = Assert.Throws<ConfigException>(() => ws.Load("staging"));
+        Assert.Contains("Unknown environment 'staging'", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("90s", 90)]
+    [InlineData("10m", 600)]
+    [InlineData("1h30m", 5400)]
+    [InlineData("0s", 0)]
+    public void Durations_parse(string text, double seconds) => Assert.Equal(seconds, Durations.Parse(text).TotalSeconds);
+
+    [Fact]
+    public void A_bad_duration_is_refused() => Assert.Throws<ConfigException>(() => Durations.Parse("ten minutes"));
+}

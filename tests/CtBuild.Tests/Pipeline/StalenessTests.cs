@@ -1,0 +1,71 @@
+using CtBuild.Pipeline;
+using CtBuild.Tests.Support;
+
+namespace CtBuild.Tests.Pipeline;
+
+/// <summary>Only stale stages re-run: the rules users rely on to keep continuous training cheap.</summary>
+public sealed class StalenessTests : IDisposable
+{
+    readonly TempWorkspace _ws = new TempWorkspace().WithConfig(SmallConfig.Json()).WithFeaturesSql(SmallConfig.FeaturesSql);
+
+    public StalenessTests()
+    {
+        _ws.WriteRaw("batch-1.csv", SmallConfig.Rows(400));
+        RanStages(); // the first run runs everything
+    }
+
+    public void Dispose() => _ws.Dispose();
+
+    string[] RanStages(RunOptions? options = null)
+    {
+        var context = _ws.Context(options ?? new RunOptions { NoCommit = true });
+        return PipelineDefinition.Stages.Select(s => StageRunner.Run(s, context)).Where(r => r.Ran).Select(r => r.Stage).ToArray();
+    }
+
+    [Fact]
+    public void Nothing_changed_runs_nothing() => Assert.Empty(RanStages());
+
+    [Fact]
+    public void A_new_raw_file_reruns_ingest_and_everything_after()
+    {
+        _ws.WriteRaw("batch-2.csv", SmallConfig.Rows(100, firstId: 10_000, seed: 5));
+        Assert.Equal(["ingest", "features", "split", "tune", "evaluate", "report", "promote"], RanStages());
+    }
+
+    [Fact]
+    public void Editing_the_features_sql_reruns_features_onwards_but_not_ingest()
+    {
+        _ws.WithFeaturesSql("SELECT id, age, city, score, score * score AS score_sq, label = 'yes' AS label FROM raw");
+        Assert.Equal(["features", "split", "tune", "evaluate", "report", "promote"], RanStages());
+    }
+
+    [Fact]
+    public void A_features_edit_that_leaves_the_content_alone_stops_at_features()
+    {
+        _ws.WithFeaturesSql("-- same features, reformatted\n" + SmallConfig.FeaturesSql.Replace("FROM raw", "\nFROM raw"));
+        Assert.Equal(["features"], RanStages());
+    }
+
+    [Fact]
+    public void Changing_only_the_bootstrap_settings_reruns_evaluate_onwards()
+    {
+        _ws.WithConfig(SmallConfig.Json().Replace("\"resamples\": 200", "\"resamples\": 300"));
+        Assert.Equal(["evaluate", "report", "promote"], RanStages());
+    }
+
+    [Fact]
+    public void Force_reruns_everything()
+    {
+        Assert.Equal(7, RanStages(new RunOptions { Force = true, NoCommit = true }).Length);
+    }
+
+    [Fact]
+    public void A_deleted_output_makes_its_stage_stale()
+    {
+        var ws = _ws.Load();
+        File.Delete(Path.Combine(ws.CandidateDir, "model.zip"));
+        var freshness = StageRunner.Check(new CtBuild.Stages.TuneStage(), _ws.Context());
+        Assert.False(freshness.UpToDate);
+        Assert.Equal("its outputs are missing or changed", freshness.Reason);
+    }
+}
