@@ -35,9 +35,10 @@ public sealed class ModelRegistry
         var models = Path.Combine(registry.WorkspaceRoot, "models");
         if (Directory.Exists(models))
         {
-            foreach (var pending in Directory.EnumerateFiles(models, ".pending.json", SearchOption.AllDirectories))
+            foreach (var folder in Directory.EnumerateDirectories(models))
             {
-                var name = Path.GetFileName(Path.GetDirectoryName(pending)!);
+                var name = Path.GetFileName(folder);
+                if (!File.Exists(Path.Combine(folder, ".pending.json"))) continue;
                 var intent = RegistryFiles.Read<PendingIntent>(registry.WorkspaceRoot, RegistryFiles.Pending(name));
                 if (intent.Owner.IsGone()) RegistryTransaction.Recover(registry.WorkspaceRoot, name);
             }

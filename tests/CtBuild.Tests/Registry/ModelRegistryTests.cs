@@ -116,9 +116,7 @@ public class ModelRegistryTests : IDisposable
         var aliases = _ws.Read("models/income/aliases.json");
         var history = _ws.Read("models/income/history.jsonl");
         var head = _ws.Git("rev-parse", "HEAD");
-        var hook = Path.Combine(_ws.Root, ".git", "hooks", "pre-commit");
-        File.WriteAllText(hook, "#!/bin/sh\necho 'hook says no: model too big' >&2\nexit 1\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        FailingHook();
 
         var error = Assert.Throws<RegistryCommitException>(() =>
             registry.Promote("income", _ws.Draft("model-2"), Decision, "Promote income v2", commit: true));
@@ -271,6 +269,28 @@ public class ModelRegistryTests : IDisposable
         Assert.Throws<RegistryException>(() => registry.Get("missing"));
         var draft = _ws.Draft("m") with { Artifacts = [new DraftArtifact("../escape.zip", Path.Combine(_ws.Scratch, "x"))] };
         Assert.Throws<RegistryException>(() => registry.RegisterVersion("income", draft));
+        Assert.False(Directory.Exists(Path.Combine(_ws.Root, "models", "income")));
+    }
+
+    [Fact]
+    public void A_first_promotion_refused_by_git_leaves_nothing_behind()
+    {
+        FailingHook();
+        var registry = ModelRegistry.Open(_ws.Root);
+
+        Assert.Throws<RegistryCommitException>(() =>
+            registry.Promote("income", _ws.Draft("model-1"), Decision, "Promote income v1", commit: true));
+
+        Assert.False(Directory.Exists(Path.Combine(_ws.Root, "models", "income")));
+        Assert.Equal("", _ws.Git("status", "--porcelain", "--untracked-files=all"));
+        Assert.Empty(registry.List());
+    }
+
+    private void FailingHook()
+    {
+        var hook = Path.Combine(_ws.Root, ".git", "hooks", "pre-commit");
+        File.WriteAllText(hook, "#!/bin/sh\necho 'hook says no: model too big' >&2\nexit 1\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private void WritePending(bool commit, params (string Path, byte[]? Content)[] files)
