@@ -262,6 +262,23 @@ public class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Promotions_from_two_threads_get_distinct_versions_and_commits()
+    {
+        var registry = ModelRegistry.Open(_ws.Root);
+        var drafts = new[] { _ws.Draft("model-a"), _ws.Draft("model-b") };
+        var commits = _ws.CommitCount;
+
+        var versions = new int?[2];
+        Parallel.For(0, 2, i => versions[i] = registry.Promote("income", drafts[i], Decision, $"Promote {i}", commit: true).Version);
+
+        Assert.Equal([1, 2], versions.Order());
+        Assert.Equal(commits + 2, _ws.CommitCount);
+        Assert.Equal("", _ws.Git("status", "--porcelain", "--untracked-files=all"));
+        registry.VerifyArtifacts("income", 1);
+        registry.VerifyArtifacts("income", 2);
+    }
+
+    [Fact]
     public void Bad_names_are_refused()
     {
         var registry = ModelRegistry.Open(_ws.Root);
