@@ -278,6 +278,24 @@ public class ModelRegistryTests : IDisposable
         registry.VerifyArtifacts("income", 2);
     }
 
+    /// <summary>
+    /// With no identity in the repository. On a machine whose global git config has none either
+    /// (or with GIT_CONFIG_GLOBAL=/dev/null) this exercises the user@host fallback.
+    /// </summary>
+    [Fact]
+    public void Promote_commits_without_a_repository_identity()
+    {
+        _ws.Git("config", "--unset", "user.name");
+        _ws.Git("config", "--unset", "user.email");
+        var registry = ModelRegistry.Open(_ws.Root);
+
+        var update = registry.Promote("income", _ws.Draft("model-1"), Decision, "Promote income v1", commit: true);
+
+        Assert.True(update.Commit!.Committed);
+        var configured = GitCli.Run(_ws.Root, "config", "user.name");
+        Assert.Equal(configured.Ok ? configured.StdOut.Trim() : Environment.UserName, _ws.Git("log", "-1", "--format=%an"));
+    }
+
     [Fact]
     public void Bad_names_are_refused()
     {
