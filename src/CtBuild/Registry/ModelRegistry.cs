@@ -35,9 +35,10 @@ public sealed class ModelRegistry
         var models = Path.Combine(registry.WorkspaceRoot, "models");
         if (Directory.Exists(models))
         {
-            foreach (var pending in Directory.EnumerateFiles(models, ".pending.json", SearchOption.AllDirectories))
+            foreach (var folder in Directory.EnumerateDirectories(models))
             {
-                var name = Path.GetFileName(Path.GetDirectoryName(pending)!);
+                var name = Path.GetFileName(folder);
+                if (!File.Exists(Path.Combine(folder, ".pending.json"))) continue;
                 var intent = RegistryFiles.Read<PendingIntent>(registry.WorkspaceRoot, RegistryFiles.Pending(name));
                 if (intent.Owner.IsGone()) RegistryTransaction.Recover(registry.WorkspaceRoot, name);
             }
@@ -234,7 +235,8 @@ public sealed class ModelRegistry
         foreach (var e in History(name).Where(e => e.Alias == ChampionAlias && e.Version is not null))
         {
             var v = e.Version!.Value;
-            if (e.Kind == RegistryEventKind.RolledBack && stack.Contains(v)) stack.RemoveRange(stack.LastIndexOf(v) + 1, stack.Count - stack.LastIndexOf(v) - 1);
+            var at = stack.LastIndexOf(v);
+            if (e.Kind == RegistryEventKind.RolledBack && at >= 0) stack.RemoveRange(at + 1, stack.Count - at - 1);
             else stack.Add(v);
         }
         return stack.Count >= 2 ? stack[^2] : null;

@@ -118,13 +118,21 @@ internal sealed class RegistryTransaction : IDisposable
             committer.Unstage(paths);
             Restore(root, intent.Files);
         }
-        File.Delete(path);
+        DeletePending(path);
     }
 
     private void Finish()
     {
         _finished = true;
-        File.Delete(_pendingPath);
+        DeletePending(_pendingPath);
+    }
+
+    // A model folder that only held the intent (a first registration that failed) goes with it.
+    private static void DeletePending(string path)
+    {
+        File.Delete(path);
+        var folder = Path.GetDirectoryName(path)!;
+        if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
     }
 
     private static void Restore(string root, IReadOnlyList<PriorContent> files)

@@ -5,7 +5,8 @@ public sealed record CodeVersion(string? Commit, bool Dirty)
 {
     /// <summary>
     /// Asks git about <paramref name="workspace"/>. Outside a repository (or before the first commit)
-    /// the commit is null; git missing is treated the same way.
+    /// the commit is null; git missing is treated the same way. Dirty means tracked files differ from
+    /// HEAD; untracked files (generated data, reports) do not count.
     /// </summary>
     public static CodeVersion Detect(string workspace)
     {

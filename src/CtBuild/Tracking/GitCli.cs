@@ -25,6 +25,8 @@ internal static class GitCli
         // Plain, untranslated messages: they end up in our error messages.
         start.Environment["LC_ALL"] = "C";
         start.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        // Inside a git hook these point at the caller's repository; -C must decide which repository we mean.
+        foreach (var name in new[] { "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE" }) start.Environment.Remove(name);
 
         Process process;
         try

@@ -56,7 +56,7 @@ internal sealed class RunFilter
             {
                 var tokens = new Tokens(part);
                 if (tokens.AtEnd) throw Error(orderBy, "empty order-by term", "Order by");
-                var key = Key(tokens, orderBy);
+                var key = ParseKey(tokens, orderBy);
                 var direction = "ASC";
                 if (!tokens.AtEnd)
                 {
@@ -75,12 +75,12 @@ internal sealed class RunFilter
 
     private string Condition(Tokens tokens)
     {
-        var key = Key(tokens, tokens.Source);
+        var key = ParseKey(tokens, tokens.Source);
         if (tokens.AtEnd) throw Error(tokens.Source, $"expected an operator after {key.Display}");
         var opToken = tokens.Next();
         var op = opToken.Text.ToUpperInvariant() == "<>" ? "!=" : opToken.Text.ToUpperInvariant();
         var allowed = key.Numeric ? NumericOps : TextOps;
-        if (!allowed.Contains(op))
+        if (opToken.Kind != TokenKind.Operator || !allowed.Contains(op))
             throw Error(tokens.Source, $"operator '{opToken.Text}' is not allowed for {key.Display}; use one of {string.Join(" ", allowed)}");
         if (tokens.AtEnd) throw Error(tokens.Source, $"expected a value after {key.Display} {opToken.Text}");
         var value = tokens.Next();
@@ -104,7 +104,7 @@ internal sealed class RunFilter
         return $"EXISTS (SELECT 1 FROM {key.Table} x WHERE x.run = r.id AND x.key = {key.KeyParameter} AND x.value {op} {p})";
     }
 
-    private Key Key(Tokens tokens, string source)
+    private FilterKey ParseKey(Tokens tokens, string source)
     {
         var token = tokens.Next();
         if (token.Kind != TokenKind.Word) throw Error(source, $"expected a key like metrics.auc at position {token.Position + 1}, found '{token.Text}'");
@@ -127,12 +127,12 @@ internal sealed class RunFilter
                 var attribute = name.ToLowerInvariant();
                 return attribute switch
                 {
-                    "status" => new Key(attribute, null, null, false, attribute, "r.status"),
-                    "run_name" or "name" => new Key(attribute, null, null, false, attribute, "r.name"),
-                    "run_id" or "id" => new Key(attribute, null, null, false, attribute, "r.id"),
-                    "parent_run_id" => new Key(attribute, null, null, false, attribute, "r.parentRunId"),
-                    "start_time" => new Key(attribute, null, null, true, attribute, "epoch_ms(CAST(r.startTime AS TIMESTAMPTZ))"),
-                    "end_time" => new Key(attribute, null, null, true, attribute, "epoch_ms(CAST(r.endTime AS TIMESTAMPTZ))"),
+                    "status" => new FilterKey(attribute, null, null, false, attribute, "r.status"),
+                    "run_name" or "name" => new FilterKey(attribute, null, null, false, attribute, "r.name"),
+                    "run_id" or "id" => new FilterKey(attribute, null, null, false, attribute, "r.id"),
+                    "parent_run_id" => new FilterKey(attribute, null, null, false, attribute, "r.parentRunId"),
+                    "start_time" => new FilterKey(attribute, null, null, true, attribute, "epoch_ms(CAST(r.startTime AS TIMESTAMPTZ))"),
+                    "end_time" => new FilterKey(attribute, null, null, true, attribute, "epoch_ms(CAST(r.endTime AS TIMESTAMPTZ))"),
                     _ => throw Error(source, $"unknown attribute '{name}'"),
                 };
             default:
@@ -140,10 +140,10 @@ internal sealed class RunFilter
         }
     }
 
-    private Key Latest(string table, string display, string name, bool numeric)
+    private FilterKey Latest(string table, string display, string name, bool numeric)
     {
         var key = Add(name);
-        return new Key(display, table, key, numeric, null, $"(SELECT x.value FROM {table} x WHERE x.run = r.id AND x.key = {key})");
+        return new FilterKey(display, table, key, numeric, null, $"(SELECT x.value FROM {table} x WHERE x.run = r.id AND x.key = {key})");
     }
 
     private string Add(object value)
@@ -242,4 +242,4 @@ internal sealed class RunFilter
 /// <summary>A key in a filter: where its value lives and how it compares.</summary>
 /// <param name="Table">metric, param or tag; null for a run attribute.</param>
 /// <param name="Sql">An expression for the key's value of run r.</param>
-internal sealed record Key(string Display, string? Table, string? KeyParameter, bool Numeric, string? Attribute, string Sql);
+internal sealed record FilterKey(string Display, string? Table, string? KeyParameter, bool Numeric, string? Attribute, string Sql);

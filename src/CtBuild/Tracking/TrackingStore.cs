@@ -216,7 +216,7 @@ public sealed class TrackingStore
     }
 
     private static bool IsSafeId(string runId) =>
-        runId.Length > 0 && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or 'T');
+        runId.Length > 0 && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     // Paths are ours, not user input; quotes are still doubled so any folder name works.
     private static string SqlLiteral(string text) => $"'{text.Replace("'", "''")}'";

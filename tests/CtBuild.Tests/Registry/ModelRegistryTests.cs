@@ -116,9 +116,7 @@ public class ModelRegistryTests : IDisposable
         var aliases = _ws.Read("models/income/aliases.json");
         var history = _ws.Read("models/income/history.jsonl");
         var head = _ws.Git("rev-parse", "HEAD");
-        var hook = Path.Combine(_ws.Root, ".git", "hooks", "pre-commit");
-        File.WriteAllText(hook, "#!/bin/sh\necho 'hook says no: model too big' >&2\nexit 1\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        FailingHook();
 
         var error = Assert.Throws<RegistryCommitException>(() =>
             registry.Promote("income", _ws.Draft("model-2"), Decision, "Promote income v2", commit: true));
@@ -264,6 +262,41 @@ public class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Promotions_from_two_threads_get_distinct_versions_and_commits()
+    {
+        var registry = ModelRegistry.Open(_ws.Root);
+        var drafts = new[] { _ws.Draft("model-a"), _ws.Draft("model-b") };
+        var commits = _ws.CommitCount;
+
+        var versions = new int?[2];
+        Parallel.For(0, 2, i => versions[i] = registry.Promote("income", drafts[i], Decision, $"Promote {i}", commit: true).Version);
+
+        Assert.Equal([1, 2], versions.Order());
+        Assert.Equal(commits + 2, _ws.CommitCount);
+        Assert.Equal("", _ws.Git("status", "--porcelain", "--untracked-files=all"));
+        registry.VerifyArtifacts("income", 1);
+        registry.VerifyArtifacts("income", 2);
+    }
+
+    /// <summary>
+    /// With no identity in the repository. On a machine whose global git config has none either
+    /// (or with GIT_CONFIG_GLOBAL=/dev/null) this exercises the user@host fallback.
+    /// </summary>
+    [Fact]
+    public void Promote_commits_without_a_repository_identity()
+    {
+        _ws.Git("config", "--unset", "user.name");
+        _ws.Git("config", "--unset", "user.email");
+        var registry = ModelRegistry.Open(_ws.Root);
+
+        var update = registry.Promote("income", _ws.Draft("model-1"), Decision, "Promote income v1", commit: true);
+
+        Assert.True(update.Commit!.Committed);
+        var configured = GitCli.Run(_ws.Root, "config", "user.name");
+        Assert.Equal(configured.Ok ? configured.StdOut.Trim() : Environment.UserName, _ws.Git("log", "-1", "--format=%an"));
+    }
+
+    [Fact]
     public void Bad_names_are_refused()
     {
         var registry = ModelRegistry.Open(_ws.Root);
@@ -271,6 +304,28 @@ public class ModelRegistryTests : IDisposable
         Assert.Throws<RegistryException>(() => registry.Get("missing"));
         var draft = _ws.Draft("m") with { Artifacts = [new DraftArtifact("../escape.zip", Path.Combine(_ws.Scratch, "x"))] };
         Assert.Throws<RegistryException>(() => registry.RegisterVersion("income", draft));
+        Assert.False(Directory.Exists(Path.Combine(_ws.Root, "models", "income")));
+    }
+
+    [Fact]
+    public void A_first_promotion_refused_by_git_leaves_nothing_behind()
+    {
+        FailingHook();
+        var registry = ModelRegistry.Open(_ws.Root);
+
+        Assert.Throws<RegistryCommitException>(() =>
+            registry.Promote("income", _ws.Draft("model-1"), Decision, "Promote income v1", commit: true));
+
+        Assert.False(Directory.Exists(Path.Combine(_ws.Root, "models", "income")));
+        Assert.Equal("", _ws.Git("status", "--porcelain", "--untracked-files=all"));
+        Assert.Empty(registry.List());
+    }
+
+    private void FailingHook()
+    {
+        var hook = Path.Combine(_ws.Root, ".git", "hooks", "pre-commit");
+        File.WriteAllText(hook, "#!/bin/sh\necho 'hook says no: model too big' >&2\nexit 1\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private void WritePending(bool commit, params (string Path, byte[]? Content)[] files)

@@ -144,6 +144,17 @@ public class TrackingStoreTests : IDisposable
     }
 
     [Fact]
+    public void Runs_without_events_are_listed_and_ordered_by_attributes()
+    {
+        using var empty = _store.StartRun("income", "no-events");
+        Assert.Equal([empty.RunId], _store.ListRunIds(new RunQuery(Filter: "status = 'RUNNING'")));
+        var logged = Log("logged", "LightGbm", 0.9, "true", RunStatus.Finished);
+        using var empty2 = _store.StartRun("income", "no-events-2");
+        Assert.Equal([empty.RunId, logged, empty2.RunId], _store.ListRunIds(new RunQuery(OrderBy: "start_time ASC")));
+        Assert.Equal([logged], _store.ListRunIds(new RunQuery(Filter: "attributes.run_name LIKE 'log%'")));
+    }
+
+    [Fact]
     public void Order_by_a_parameter_then_newest_first()
     {
         var a = Log("a", "LightGbm", 0.91, "true", RunStatus.Finished);
