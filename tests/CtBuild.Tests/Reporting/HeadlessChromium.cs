@@ -142,15 +142,19 @@ public sealed class HeadlessChromium : IAsyncDisposable
         return value is null ? default! : value.Deserialize<T>()!;
     }
 
-    /// <summary>A PNG of the whole page at the given viewport width.</summary>
-    public async Task<byte[]> ScreenshotAsync(int width = 1280, int height = 2400)
+    /// <summary>A PNG of the page in a viewport <paramref name="width"/> wide, from <paramref name="top"/> down <paramref name="height"/> pixels.</summary>
+    public async Task<byte[]> ScreenshotAsync(int width = 1280, int height = 2400, int top = 0)
     {
         await SendAsync("Emulation.setDeviceMetricsOverride", new JsonObject
         {
             ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = 1, ["mobile"] = false,
         });
         await Task.Delay(300); // charts with width "container" redraw on resize
-        var reply = await SendAsync("Page.captureScreenshot", new JsonObject { ["format"] = "png", ["captureBeyondViewport"] = false });
+        var reply = await SendAsync("Page.captureScreenshot", new JsonObject
+        {
+            ["format"] = "png", ["captureBeyondViewport"] = true,
+            ["clip"] = new JsonObject { ["x"] = 0, ["y"] = top, ["width"] = width, ["height"] = height, ["scale"] = 1 },
+        });
         return Convert.FromBase64String((string)reply["data"]!);
     }
 

@@ -32,7 +32,14 @@ public sealed class ReportInBrowserTests : IDisposable
         var screenshot = await browser.ScreenshotAsync(1280, 2400);
         Assert.True(screenshot.Length > 10_000);
         // Set CTB_REPORT_SCREENSHOT=/some/file.png to look at the page.
-        if (Environment.GetEnvironmentVariable("CTB_REPORT_SCREENSHOT") is { Length: > 0 } keep) File.WriteAllBytes(keep, screenshot);
+        if (Environment.GetEnvironmentVariable("CTB_REPORT_SCREENSHOT") is { Length: > 0 } keep)
+        {
+            File.WriteAllBytes(keep, screenshot);
+            var height = await browser.EvaluateAsync<int>("document.documentElement.scrollHeight");
+            for (var top = 2400; top < height; top += 2400)
+                File.WriteAllBytes(Path.ChangeExtension(keep, $".{top}.png"), await browser.ScreenshotAsync(1280, 2400, top));
+            File.WriteAllBytes(Path.ChangeExtension(keep, ".phone.png"), await browser.ScreenshotAsync(390, 1600));
+        }
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class ReportRendererTests : IDisposable
         Assert.Contains("0.9281", html); // candidate AUC, 4 decimals
         Assert.Contains("0.0041", html); // DeLong p
         Assert.Contains("+0.0061", html); // mean ΔAUC
-        Assert.Contains("97.4%", html);
+        Assert.Contains("97.9%", html);
         Assert.Contains("1m 20s", html); // Tune stage, 80.6 s
         Assert.Contains("capital_gain", html);
         foreach (var chart in new[] { "tuning", "params", "roc", "pr", "calibration", "delta-auc", "importance", "label-balance" })
@@ -72,12 +72,17 @@ public sealed class ReportRendererTests : IDisposable
     [Fact]
     public void Text_from_the_model_is_escaped_in_html_and_in_chart_json()
     {
-        var html = new ReportRenderer().RenderReport(ReportSamples.Full());
+        var sample = ReportSamples.Full();
+        var trials = sample.Tuning.Trials.Select(t => t.Number == 0 ? t with { Trainer = "</script><b>x</b>" } : t).ToList();
+        var html = new ReportRenderer().RenderReport(sample with { Tuning = sample.Tuning with { Trials = trials } });
 
         Assert.DoesNotContain("<script>alert(1)</script>", html);
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html);
-        // Only the page's own script blocks close: specs cannot break out of their JSON block.
-        Assert.Equal(Regex.Matches(html, "<script\\b").Count, Regex.Matches(html, "</script>").Count);
+        Assert.Contains("&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;", html); // in the trials table
+        Assert.Contains("\\u003C/script\\u003E\\u003Cb\\u003Ex", html); // in the tuning chart's data
+        // Only the page's own script blocks close: the specs cannot break out of their JSON block.
+        Assert.Equal(5, Regex.Matches(html, "<script\\b").Count);
+        Assert.Equal(5, Regex.Matches(html, "</script>").Count);
     }
 
     [Fact]
@@ -108,7 +113,7 @@ public sealed class ReportRendererTests : IDisposable
         File.WriteAllText(Path.Combine(temp, "summary.sbn-md"), "custom {{ decision.outcome_label }} {{ decision.win_ratio | percent }}");
         var renderer = new ReportRenderer(temp);
 
-        Assert.Equal("custom PROMOTED 97.4%", renderer.RenderMarkdownSummary(ReportSamples.Full()));
+        Assert.Equal("custom PROMOTED 97.9%", renderer.RenderMarkdownSummary(ReportSamples.Full()));
         Assert.Contains("id=\"decision\"", renderer.RenderReport(ReportSamples.Full()));
     }
 
@@ -130,7 +135,7 @@ public sealed class ReportRendererTests : IDisposable
 
         Assert.StartsWith("## ✅ PROMOTED: adult-income v4", md);
         Assert.Contains("| Candidate AUC | 0.9281 (floor 0.8500) |", md);
-        Assert.Contains("| Win ratio | 97.4% (needs ≥ 95.0%) |", md);
+        Assert.Contains("| Win ratio | 97.9% (needs ≥ 95.0%) |", md);
         Assert.Contains("| DeLong | z = 2.87, p = 0.0041 |", md);
         Assert.Contains("| Split | Skipped | up to date | 42 ms |", md);
         Assert.Contains("| Tune | Ran |  | 1m 20s |", md);

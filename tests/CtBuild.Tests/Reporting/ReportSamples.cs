@@ -15,14 +15,15 @@ public static class ReportSamples
             new TableVersionUsed("raw", 14, 48_842), new TableVersionUsed("features", 9, 48_211),
             new TableVersionUsed("splits", 9, 48_211),
         };
-        var bootstrap = Bootstrap(mean: 0.0061, sd: 0.0031, resamples: 1000, seed: 7);
+        var bootstrap = Bootstrap(mean: 0.0063, sd: 0.0030, resamples: 1000, seed: 7);
         var candidate = Evaluation("candidate v4", auc: 0.9281, logLoss: 0.2874, prevalence: 0.2393, tp: 1721, fp: 503, tn: 6823, fn: 588);
         var champion = Evaluation("champion v3", auc: 0.9220, logLoss: 0.2991, prevalence: 0.2393, tp: 1664, fp: 541, tn: 6785, fn: 645);
         return new PipelineReport(
             runId, Started, "adult-income", "dev",
             new Decision(DecisionOutcome.Promoted, "adult-income", 4,
-                "Candidate beat the champion in 97.4% of 1,000 paired resamples (needs ≥ 95.0%), mean ΔAUC +0.0061, interval [+0.0003, +0.0121].",
-                WinRatio: 0.974, WinThreshold: 0.95, MeanDeltaAuc: 0.0061, CiLow: 0.0003, CiHigh: 0.0121,
+                $"Candidate beat the champion in {ReportFormat.Percent(bootstrap.WinRatio)} of 1,000 paired resamples (needs ≥ 95.0%), " +
+                $"mean ΔAUC {ReportFormat.Delta(bootstrap.DeltaAuc.Average())}, interval [{ReportFormat.Delta(bootstrap.CiLow)}, {ReportFormat.Delta(bootstrap.CiHigh)}].",
+                bootstrap.WinRatio, bootstrap.WinThreshold, bootstrap.DeltaAuc.Average(), bootstrap.CiLow, bootstrap.CiHigh,
                 DeLongZ: 2.87, DeLongP: 0.0041, MinAucFloor: 0.85, HadChampion: true, new TableSnapshot("splits", 9)),
             new DataSummary(tables,
                 [new SplitCounts("train", 33_748, 8_077), new SplitCounts("valid", 4_828, 1_153), new SplitCounts("test", 9_635, 2_309)],
@@ -34,7 +35,7 @@ public static class ReportSamples
                  new ColumnDrift("capital_gain", "numeric", 0.214, 1_079.1, 1_498.7, true),
                  new ColumnDrift("workclass", "categorical", 0.007, null, null, false),
                  new ColumnDrift("occupation", "categorical", 0.118, null, null, true)]),
-            new TuningSummary("TPE", BestTrial: 23, Trials(30, seed: 3)),
+            Tuning(Trials(30, seed: 3)),
             new ModelComparison(candidate, champion),
             bootstrap,
             new ModelCard("LightGbm",
@@ -66,7 +67,7 @@ public static class ReportSamples
                 "First model: test AUC 0.9012 clears the floor of 0.8500.",
                 null, 0.95, null, null, null, null, null, 0.85, HadChampion: false, new TableSnapshot("splits", 0)),
             new DataSummary(tables, [new SplitCounts("train", 8_400, 2_010), new SplitCounts("valid", 1_200, 287), new SplitCounts("test", 2_400, 575)], 0, [], []),
-            new TuningSummary("TPE", 4, Trials(6, seed: 11, withFailure: false)),
+            Tuning(Trials(6, seed: 11, withFailure: false)),
             new ModelComparison(Evaluation("candidate v1", 0.9012, 0.3204, 0.2396, 402, 131, 1694, 173), null),
             null,
             new ModelCard("FastTree", new Dictionary<string, object> { ["learningRate"] = 0.1, ["numberOfLeaves"] = 20 },
@@ -75,6 +76,9 @@ public static class ReportSamples
             [new StageResult("Ingest", StageStatus.Ran, null, TimeSpan.FromSeconds(1.1)),
              new StageResult("Tune", StageStatus.Ran, null, TimeSpan.FromSeconds(14))]);
     }
+
+    static TuningSummary Tuning(IReadOnlyList<TrialResult> trials) =>
+        new("TPE", trials.Where(t => t.ValidationAuc is not null).MaxBy(t => t.ValidationAuc)?.Number, trials);
 
     static IReadOnlyList<TrialResult> Trials(int count, int seed, bool withFailure = true)
     {
