@@ -18,7 +18,7 @@ public sealed class LakeTablesCommand : Command<WorkspaceSettings>
         {
             var table = new Table().Border(TableBorder.Simple).AddColumns("table", "version", "rows", "files", "size", "last commit");
             foreach (var t in tables)
-                table.AddRow(t.Name, $"v{t.LatestVersion}", t.Rows.ToString("N0"), t.Files.ToString(), $"{t.Bytes / 1024.0:N0} KiB", t.LastCommit.ToString("yyyy-MM-dd HH:mm:ss"));
+                table.AddRow(t.Name, $"v{t.LatestVersion}", t.Rows.ToString("N0"), t.Files.ToString(), $"{t.Bytes / 1024.0:N0} KiB", t.LastCommitTime.ToString("yyyy-MM-dd HH:mm:ss"));
             AnsiConsole.Write(table);
         });
         return 0;
@@ -125,10 +125,10 @@ public sealed class LakeDiffCommand : Command<LakeDiffSettings>
         settings.Print(diff, () =>
         {
             AnsiConsole.WriteLine($"{settings.Table} v{settings.A} → v{settings.B}: rows {diff.RowsA:N0} → {diff.RowsB:N0}");
-            foreach (var s in diff.SchemaChanges) AnsiConsole.WriteLine($"  schema: {s}");
+            foreach (var s in diff.SchemaChanges) AnsiConsole.WriteLine($"  schema: {s.Column} {s.Change} {s.TypeA} → {s.TypeB}");
             var t = new Table().Border(TableBorder.Simple).AddColumns("column", "kind", "PSI", "mean A", "mean B", "");
-            foreach (var c in diff.Columns.OrderByDescending(c => c.Psi))
-                t.AddRow(Markup.Escape(c.Name), c.Kind, c.Psi.ToString("0.0000", CultureInfo.InvariantCulture),
+            foreach (var c in diff.Drift.OrderByDescending(c => c.Psi))
+                t.AddRow(Markup.Escape(c.Name), c.Kind.ToString().ToLowerInvariant(), c.Psi.ToString("0.0000", CultureInfo.InvariantCulture),
                     c.MeanA?.ToString("0.###", CultureInfo.InvariantCulture) ?? "", c.MeanB?.ToString("0.###", CultureInfo.InvariantCulture) ?? "",
                     c.Flagged ? "[yellow]drift[/]" : "");
             AnsiConsole.Write(t);

@@ -149,7 +149,7 @@ public sealed class ReportStage : Stage
         if (previous is null || previous == current) return [];
         var table = LakeTables.Open(ws, FeaturesStage.Table);
         var diff = TableDiff.Compare(db, table.Snapshot(previous.Value), table.Snapshot(current));
-        return diff.Columns.Where(c => c.Name != ws.Config.Features.Label)
-            .Select(c => new R.ColumnDrift(c.Name, c.Kind, c.Psi, c.MeanA, c.MeanB, c.Flagged)).ToList();
+        return diff.Drift.Where(c => c.Name != ws.Config.Features.Label)
+            .Select(c => new R.ColumnDrift(c.Name, c.Kind == DriftKind.Numeric ? "numeric" : "categorical", c.Psi, c.MeanA, c.MeanB, c.Flagged)).ToList();
     }
 }
