@@ -79,12 +79,20 @@ internal static class ReportCharts
         });
     }
 
-    /// <summary>One point per (trial, numeric parameter): the long form the small multiples facet on.</summary>
-    static List<object> ParamPoints(List<TrialResult> trials) =>
-        trials.SelectMany(t => t.Params
-                .Where(p => p.Value is double or float or int or long or decimal)
+    /// <summary>
+    /// One point per (trial, numeric parameter): the long form the small multiples facet on. Only the
+    /// parameters tried most often are drawn, so a wide search space does not bury the page in panels.
+    /// </summary>
+    static List<object> ParamPoints(List<TrialResult> trials, int mostParams = 6)
+    {
+        var numeric = trials.SelectMany(t => t.Params.Where(p => p.Value is double or float or int or long or decimal)).ToList();
+        var main = numeric.GroupBy(p => p.Key).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Take(mostParams).Select(g => g.Key).ToHashSet();
+        return trials.SelectMany(t => t.Params
+                .Where(p => main.Contains(p.Key) && p.Value is double or float or int or long or decimal)
                 .Select(p => (object)new { param = p.Key, value = Convert.ToDouble(p.Value, System.Globalization.CultureInfo.InvariantCulture), auc = t.ValidationAuc, trainer = t.Trainer, trial = t.Number }))
             .ToList();
+    }
 
     static JsonNode ParamScatter(List<object> points) => Node(new
     {

@@ -2,8 +2,23 @@ using CtBuild.Reporting;
 
 namespace CtBuild.Tests.Reporting;
 
+/// <summary>One browser for the test class: xunit runs a class's tests one at a time.</summary>
+public sealed class ChromiumFixture : IAsyncLifetime
+{
+    HeadlessChromium? browser;
+
+    public HeadlessChromium Browser => browser ?? throw new InvalidOperationException("The browser has not started.");
+
+    public async Task InitializeAsync() => browser = await HeadlessChromium.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null) await browser.DisposeAsync();
+    }
+}
+
 /// <summary>Opens rendered reports in headless Chromium: charts draw, no errors, no network requests.</summary>
-public sealed class ReportInBrowserTests : IDisposable
+public sealed class ReportInBrowserTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>, IDisposable
 {
     const string ChartsDrawn = "(() => { const c = [...document.querySelectorAll('[data-chart]')]; " +
                                "return c.length > 0 && c.every(el => el.querySelector('svg .mark-group, svg g')); })()";
@@ -19,7 +34,7 @@ public sealed class ReportInBrowserTests : IDisposable
     public async Task Full_report_draws_every_chart_offline_without_errors()
     {
         var page = Write("report.html", new ReportRenderer().RenderReport(ReportSamples.Full()));
-        await using var browser = await HeadlessChromium.StartAsync();
+        var browser = chromium.Browser;
 
         var visit = await browser.OpenAsync(page, ChartsDrawn);
 
@@ -46,7 +61,7 @@ public sealed class ReportInBrowserTests : IDisposable
     public async Task Charts_follow_the_dark_colour_scheme()
     {
         var page = Write("report.html", new ReportRenderer().RenderReport(ReportSamples.Full()));
-        await using var browser = await HeadlessChromium.StartAsync();
+        var browser = chromium.Browser;
 
         var visit = await browser.OpenAsync(page, ChartsDrawn, darkScheme: true);
 
@@ -66,7 +81,7 @@ public sealed class ReportInBrowserTests : IDisposable
         var first = ReportSamples.FirstRun("run-a");
         var index = Write("index.html", new ReportRenderer().RenderIndex(IndexPage.FromRuns(
             [IndexEntry.From(first, "run-a/report.html"), IndexEntry.From(ReportSamples.Full("run-b") with { StartedAt = first.StartedAt.AddDays(1) }, "run-b/report.html")])));
-        await using var browser = await HeadlessChromium.StartAsync();
+        var browser = chromium.Browser;
 
         var reportVisit = await browser.OpenAsync(report, ChartsDrawn);
         AssertClean(reportVisit);
@@ -83,7 +98,7 @@ public sealed class ReportInBrowserTests : IDisposable
     public async Task Clicking_a_header_sorts_the_table_numerically()
     {
         var page = Write("report.html", new ReportRenderer().RenderReport(ReportSamples.Full()));
-        await using var browser = await HeadlessChromium.StartAsync();
+        var browser = chromium.Browser;
         await browser.OpenAsync(page);
 
         const string rows = "[...document.querySelectorAll('#data table.sortable')[0].tBodies[0].rows].map(r => r.cells[0].textContent)";

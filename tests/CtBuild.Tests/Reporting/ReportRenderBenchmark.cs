@@ -24,13 +24,13 @@ public sealed class ReportRenderBenchmark(ITestOutputHelper output)
         var html = renderer.RenderReport(full);
         var cold = coldWatch.Elapsed;
 
-        var index = IndexPage.FromRuns(Enumerable.Range(0, 200).Select(i =>
+        var index = IndexPage.FromRuns(Enumerable.Range(0, 100).Select(i =>
             IndexEntry.From(full with { RunId = $"run-{i:000}", StartedAt = full.StartedAt.AddDays(i) }, $"run-{i:000}/report.html")));
         var cases = new (string Name, Func<string> Render)[]
         {
             ("report, full sample (30 trials, 1000 resamples)", () => renderer.RenderReport(full)),
             ("report, first run", () => renderer.RenderReport(ReportSamples.FirstRun())),
-            ("index, 200 runs", () => renderer.RenderIndex(index)),
+            ("index, 100 runs", () => renderer.RenderIndex(index)),
             ("markdown summary", () => renderer.RenderMarkdownSummary(full)),
         };
         output.WriteLine($"first render in a fresh renderer (parse + assets load): {cold.TotalMilliseconds:0.0} ms");
@@ -38,7 +38,7 @@ public sealed class ReportRenderBenchmark(ITestOutputHelper output)
         {
             var times = new List<double>();
             string text = "";
-            for (var i = 0; i < 15; i++)
+            for (var i = 0; i < 5; i++)
             {
                 var watch = Stopwatch.StartNew();
                 text = render();

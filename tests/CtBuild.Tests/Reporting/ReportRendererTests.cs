@@ -118,6 +118,27 @@ public sealed class ReportRendererTests : IDisposable
     }
 
     [Fact]
+    public void Missing_template_folder_is_a_configuration_error()
+    {
+        var missing = Path.Combine(temp, "no-such-folder");
+
+        var ex = Assert.Throws<ConfigException>(() => new ReportRenderer(missing));
+
+        Assert.Contains(missing, ex.Message);
+    }
+
+    [Fact]
+    public void Error_in_a_user_partial_names_the_partial()
+    {
+        File.WriteAllText(Path.Combine(temp, "_head.sbn-html"), "<title>{{ titel }}</title>");
+
+        var ex = Assert.Throws<ReportTemplateException>(() => new ReportRenderer(temp).RenderReport(ReportSamples.Full()));
+
+        Assert.Contains("_head.sbn-html(1,", ex.Message);
+        Assert.Contains("titel", ex.Message);
+    }
+
+    [Fact]
     public void User_partial_overrides_the_embedded_include()
     {
         File.WriteAllText(Path.Combine(temp, "_head.sbn-html"), "<title>{{ title }}</title><style>/* house style */</style>");
