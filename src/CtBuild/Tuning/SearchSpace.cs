@@ -28,6 +28,33 @@ public sealed class SearchSpace
         _ => [n.Name],
     }).Distinct();
 
+    /// <summary>
+    /// Samples the active parameters top-down into <paramref name="values"/>: constants as they are, each parameter by
+    /// <paramref name="draw"/>; a choice is drawn like a parameter, then its branch is walked with the state that
+    /// <paramref name="enterBranch"/> (state, choice name, label) gives, e.g. only the trials that took that branch.
+    /// </summary>
+    internal void Sample<TState>(TState state, Dictionary<string, object> values,
+        Func<TState, string, Distribution, object> draw, Func<TState, string, string, TState> enterBranch)
+    {
+        foreach (var node in Nodes)
+        {
+            switch (node)
+            {
+                case ConstantNode c:
+                    values[c.Name] = c.Value;
+                    break;
+                case ParameterNode p:
+                    values[p.Name] = draw(state, p.Name, p.Distribution);
+                    break;
+                case ChoiceNode c:
+                    var label = (string)draw(state, c.Name, c.Distribution);
+                    values[c.Name] = label;
+                    c.Branch(label).Space.Sample(enterBranch(state, c.Name, label), values, draw, enterBranch);
+                    break;
+            }
+        }
+    }
+
     public override string ToString() => "{" + string.Join(", ", Nodes) + "}";
 }
 

@@ -73,28 +73,10 @@ public sealed class TpeSampler : ISampler
             .ToArray();
     }
 
-    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values)
-    {
-        foreach (var node in space.Nodes)
-        {
-            switch (node)
-            {
-                case ConstantNode c:
-                    values[c.Name] = c.Value;
-                    break;
-                case ParameterNode p:
-                    values[p.Name] = SampleParameter(p.Name, p.Distribution, observations);
-                    break;
-                case ChoiceNode c:
-                    var label = (string)SampleParameter(c.Name, c.Distribution, observations);
-                    values[c.Name] = label;
-                    // The branch's parameters learn only from trials that took this branch.
-                    var took = observations.Where(o => o.Params.TryGetValue(c.Name, out var v) && Equals(v, label)).ToArray();
-                    SampleInto(c.Branch(label).Space, took, values);
-                    break;
-            }
-        }
-    }
+    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values) =>
+        space.Sample(observations, values, (o, name, distribution) => SampleParameter(name, distribution, o),
+            // A branch's parameters learn only from the trials that took this branch.
+            (o, choice, label) => o.Where(t => t.Params.TryGetValue(choice, out var v) && Equals(v, label)).ToArray());
 
     private object SampleParameter(string name, Distribution distribution, Observation[] observations)
     {
