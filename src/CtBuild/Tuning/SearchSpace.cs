@@ -29,6 +29,22 @@ public sealed class SearchSpace
     }).Distinct();
 
     /// <summary>
+    /// The values in <paramref name="values"/> that belong to the chosen branch of the top-level choice
+    /// <paramref name="choiceName"/>, nested choices included: e.g. the chosen trainer's own parameters, without
+    /// the trainer name and without other top-level parameters.
+    /// </summary>
+    /// <exception cref="ArgumentException">The space has no such choice, or the values do not choose a branch of it.</exception>
+    public IReadOnlyDictionary<string, object> BranchValues(IReadOnlyDictionary<string, object> values, string choiceName)
+    {
+        var choice = Nodes.OfType<ChoiceNode>().FirstOrDefault(c => c.Name == choiceName)
+            ?? throw new ArgumentException($"The search space has no top-level choice '{choiceName}'.", nameof(choiceName));
+        if (!values.TryGetValue(choiceName, out var label) || label is not string chosen)
+            throw new ArgumentException($"The values do not choose a branch of '{choiceName}'.", nameof(values));
+        var names = choice.Branch(chosen).Space.AllNames().ToHashSet();
+        return values.Where(v => names.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value);
+    }
+
+    /// <summary>
     /// Samples the active parameters top-down into <paramref name="values"/>: constants as they are, each parameter by
     /// <paramref name="draw"/>; a choice is drawn like a parameter, then its branch is walked with the state that
     /// <paramref name="enterBranch"/> (state, choice name, label) gives, e.g. only the trials that took that branch.

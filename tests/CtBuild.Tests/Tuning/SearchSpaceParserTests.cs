@@ -132,6 +132,16 @@ public class SearchSpaceParserTests
     }
 
     [Fact]
+    public void Branch_values_pick_the_chosen_trainers_parameters()
+    {
+        var space = SearchSpaceParser.Parse("""{ "threshold": 0.5, "trainer": { "choice": { "FastTree": { "numberOfLeaves": "int(4, 8)" }, "LightGbm": {} } } }""");
+        var values = new Dictionary<string, object> { ["threshold"] = 0.5, ["trainer"] = "FastTree", ["numberOfLeaves"] = 6 };
+
+        Assert.Equal(new Dictionary<string, object> { ["numberOfLeaves"] = 6 }, space.BranchValues(values, "trainer"));
+        Assert.Throws<ArgumentException>(() => space.BranchValues(values, "threshold"));
+    }
+
+    [Fact]
     public void Error_paths_start_at_the_given_prefix()
     {
         var error = Assert.Throws<SearchSpaceException>(() => SearchSpaceParser.Parse("""{ "x": "uniform(1, 0)" }""", "pipelines.adult.tune.space"));
