@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace CtBuild.Tuning;
 
 /// <summary>
@@ -69,6 +71,31 @@ public sealed class SearchSpace
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// The space in the config format <see cref="SearchSpaceParser"/> reads, so a run can record exactly what it searched.
+    /// Categoricals are written as <c>{"choice": [...]}</c> to keep their value types.
+    /// </summary>
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject();
+        foreach (var node in Nodes)
+            json[node.Name] = node switch
+            {
+                ConstantNode c => JsonValue.Create(c.Value),
+                ParameterNode { Distribution: CategoricalDistribution c } => new JsonObject
+                {
+                    ["choice"] = new JsonArray(c.Choices.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+                },
+                ParameterNode p => JsonValue.Create(p.Distribution.Describe()),
+                ChoiceNode c => new JsonObject
+                {
+                    ["choice"] = new JsonObject(c.Branches.Select(b => KeyValuePair.Create(b.Label, (JsonNode?)b.Space.ToJson()))),
+                },
+                _ => throw new InvalidOperationException($"Unknown node type {node.GetType().Name}."),
+            };
+        return json;
     }
 
     public override string ToString() => "{" + string.Join(", ", Nodes) + "}";
