@@ -51,9 +51,27 @@ public sealed class TpeSampler : ISampler
             RandomSampler.SampleInto(space, values, _random);
             return values;
         }
-        SampleInto(space, Split(trials, completed, direction), values);
+        var observations = Split(trials, completed, direction);
+        SampleInto(space, observations, values);
+        // On small grids l(x) can outweigh the lie about a running trial, and the argmax lands on it again. Redraw a
+        // few times; if the suggestion still repeats a running trial, explore with prior draws instead of evaluating it twice.
+        var running = Options.ConstantLiar ? trials.Where(t => t.State == TrialState.Running).ToArray() : [];
+        bool Repeats() => running.Any(t => SameValues(t.Params, values));
+        for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
+        {
+            values.Clear();
+            SampleInto(space, observations, values);
+        }
+        for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
+        {
+            values.Clear();
+            RandomSampler.SampleInto(space, values, _random);
+        }
         return values;
     }
+
+    private static bool SameValues(IReadOnlyDictionary<string, object> a, IReadOnlyDictionary<string, object> b) =>
+        a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && Equals(v, p.Value));
 
     /// <summary>An observed trial: its parameters and whether it is among the good ones.</summary>
     private sealed record Observation(int Number, IReadOnlyDictionary<string, object> Params, bool Below);
