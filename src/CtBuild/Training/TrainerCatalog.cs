@@ -49,7 +49,8 @@ public static class TrainerCatalog
 
     /// <summary>
     /// Builds the estimator for one tuning trial: the trainer is <c>parameters["trainer"]</c>, every other entry is
-    /// one of its parameters.
+    /// one of its parameters. When the space has other top-level parameters too, pick the trainer's with
+    /// <see cref="Tuning.SearchSpace.BranchValues"/> and call <see cref="TrainerSpec.Create"/>.
     /// </summary>
     public static IEstimator<ITransformer> Create(MLContext ml, IReadOnlyDictionary<string, object> parameters,
         string labelColumn = "Label", string featuresColumn = "Features")
