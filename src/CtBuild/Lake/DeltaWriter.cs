@@ -30,6 +30,9 @@ public sealed class DeltaWriter(DuckDBConnection connection)
     /// </summary>
     public bool RetryOverwriteOnConflict { get; init; }
 
+    /// <summary>Called with the version about to be committed; lets tests interleave a competing writer.</summary>
+    internal Action<long>? BeforeCommitAttempt { get; init; }
+
     /// <summary>
     /// Writes <paramref name="selectSql"/>'s rows. With <paramref name="skipIfContentUnchanged"/>, nothing
     /// is committed when the latest version holds a write with the same content digest and schema.
@@ -59,6 +62,7 @@ public sealed class DeltaWriter(DuckDBConnection connection)
             var newMetadata = PlanMetadata(table, read, fields, mode);
             var version = read is null ? 0 : read.Version + 1;
             var commit = CommitText(read, newMetadata, mode, add, operation, operationParameters, lineage, digest, extraCommitInfo);
+            BeforeCommitAttempt?.Invoke(version);
             if (CommitFile.TryCreate(table.Folder, version, commit))
                 return new DeltaCommitResult(version, true, written.Rows, digest);
 
