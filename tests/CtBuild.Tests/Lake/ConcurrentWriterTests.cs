@@ -158,4 +158,32 @@ public sealed class ConcurrentWriterTests
         for (long v = 1; v <= t.LatestVersion(); v++)
             Assert.Equal(1L, db.Scalar($"SELECT count(DISTINCT writer) FROM {t.Snapshot(v).ToDuckDbSql()}"));
     }
+
+    [Fact]
+    public void Racing_creators_of_a_new_table_with_the_same_schema_both_commit()
+    {
+        using var tmp = new TempFolder();
+        var t = DeltaTable.At(tmp.Sub("new"));
+        var versions = RunTogether(3, w =>
+        {
+            using var own = new Db();
+            return new DeltaWriter(own.Connection).Write(t, $"SELECT 'w{w}' AS writer, {w}::BIGINT AS n", WriteMode.Append, "WRITE").Version;
+        });
+        Assert.Equal([0L, 1L, 2L], versions.Order());
+        using var db = new Db();
+        Assert.Equal(3L, db.Count(t.Snapshot()));
+        Assert.Single(Enumerable.Range(0, 3), v => File.ReadAllText(Path.Combine(t.Folder, "_delta_log", $"{v:D20}.json")).Contains("\"metaData\""));
+    }
+
+    [Fact]
+    public void Only_one_of_many_threads_creates_a_commit_file_and_its_content_is_whole()
+    {
+        using var tmp = new TempFolder();
+        var contents = Enumerable.Range(0, 8).Select(i => string.Concat(Enumerable.Repeat($"{{\"writer\":{i}}}\n", 2000))).ToList();
+        var won = RunTogether(8, i => CommitFile.TryCreate(tmp.Path, 5, contents[i]));
+        Assert.Single(won, w => w);
+        var winner = won.IndexOf(true);
+        Assert.Equal(contents[winner], File.ReadAllText(Path.Combine(tmp.Path, "_delta_log", "00000000000000000005.json")));
+        Assert.Single(Directory.GetFiles(Path.Combine(tmp.Path, "_delta_log"))); // no temp files left behind
+    }
 }
