@@ -44,15 +44,25 @@ public static class BootstrapComparison
         var candidateOrder = WeightedOrder.Build(labels, candidate, resampler);
         var championOrder = WeightedOrder.Build(labels, champion, resampler);
         var twiceU = new (long Candidate, long Champion)[resamples];
+        int batches = (resamples + WeightedOrder.Lanes - 1) / WeightedOrder.Lanes;
 
-        Parallel.For(0, resamples, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism },
-            () => new byte[labels.Length],
-            (r, _, counts) =>
+        Parallel.For(0, batches, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism },
+            () => new PackedCounts(labels.Length),
+            (batch, _, counts) =>
             {
-                Array.Clear(counts);
-                twiceU[r] = resampler.DrawCounts(r, counts)
-                    ? (candidateOrder.TwiceU(counts), championOrder.TwiceU(counts))
-                    : NaiveTwiceU(labels, candidate.ScoresByRow, champion.ScoresByRow, resampler, r);
+                int first = batch * WeightedOrder.Lanes;
+                int lanes = Math.Min(WeightedOrder.Lanes, resamples - first);
+                Span<bool> drawn = stackalloc bool[WeightedOrder.Lanes];
+                for (int lane = 0; lane < lanes; lane++)
+                    drawn[lane] = counts.Draw(resampler, first + lane, lane);
+                counts.Pack();
+                Span<long> candidateU = stackalloc long[WeightedOrder.Lanes], championU = stackalloc long[WeightedOrder.Lanes];
+                candidateOrder.TwiceU(counts.Packed, candidateU);
+                championOrder.TwiceU(counts.Packed, championU);
+                for (int lane = 0; lane < lanes; lane++)
+                    twiceU[first + lane] = drawn[lane]
+                        ? (candidateU[lane], championU[lane])
+                        : NaiveTwiceU(labels, candidate.ScoresByRow, champion.ScoresByRow, resampler, first + lane);
                 return counts;
             },
             _ => { });

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace CtBuild.Evaluation;
 
 /// <summary>
@@ -66,36 +63,12 @@ internal sealed class StratifiedResampler
         if (k < size) sink.Add(offset + random.NextBelow(size));
     }
 
-    /// <summary>
-    /// Adds resample <paramref name="resample"/>'s multiplicity of each draw-space index to
-    /// <paramref name="counts"/> (which must be zero). Returns false if a multiplicity passed 255
-    /// (probability below 1e-400 for any size; the caller then falls back to <see cref="DrawRows"/>).
-    /// </summary>
-    public bool DrawCounts(int resample, byte[] counts)
-    {
-        if (counts.Length < Rows)
-            throw new ArgumentException($"counts has {counts.Length} entries; the resample needs {Rows}.", nameof(counts));
-        var sink = new CountSink(counts);
-        Draw(resample, ref sink);
-        return !sink.Overflowed;
-    }
-
     /// <summary>Resample <paramref name="resample"/> as original row indices, materialised (the naive way).</summary>
     public int[] DrawRows(int resample)
     {
         var sink = new RowSink(this, new int[Rows]);
         Draw(resample, ref sink);
         return sink.Rows;
-    }
-
-    private struct CountSink(byte[] counts) : ISink
-    {
-        public bool Overflowed;
-
-        // Unchecked: DrawCounts checked the length and every draw-space index is below it.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(int drawIndex)
-            => Overflowed |= ++Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(counts), drawIndex) == 0;
     }
 
     private struct RowSink(StratifiedResampler resampler, int[] rows) : ISink

@@ -23,6 +23,31 @@ public class BootstrapComparisonTests
     }
 
     [Fact]
+    public void Vector_and_scalar_passes_agree_and_match_a_resort_of_each_lane()
+    {
+        var (labels, candidate, champion) = EvaluationData.Pair(3000, 12, championNoise: 0.7, decimals: 2);
+        var resampler = StratifiedResampler.InOrder(labels, ScoreOrder.Of(candidate), seed: 8);
+        var order = WeightedOrder.Build(labels, ScoreOrder.Of(champion), resampler);
+        var counts = new PackedCounts(labels.Length);
+        for (int lane = 0; lane < WeightedOrder.Lanes; lane++)
+            Assert.True(counts.Draw(resampler, lane, lane));
+        counts.Pack();
+
+        var simd = new long[WeightedOrder.Lanes];
+        var scalar = new long[WeightedOrder.Lanes];
+        order.TwiceU(counts.Packed, simd);
+        order.TwiceU(counts.Packed, scalar, allowSimd: false);
+
+        Assert.Equal(scalar, simd);
+        for (int lane = 0; lane < WeightedOrder.Lanes; lane++)
+        {
+            int[] rows = resampler.DrawRows(lane);
+            var resort = ScoreOrder.Of(rows.Select(row => champion[row]).ToArray());
+            Assert.Equal(resort.TwiceU(rows.Select(row => labels[row]).ToArray()), scalar[lane]);
+        }
+    }
+
+    [Fact]
     public void Resamples_keep_the_class_counts_and_vary()
     {
         var (labels, scores) = EvaluationData.Tied(400, 50, seed: 8);
