@@ -52,15 +52,14 @@ public static class BootstrapComparison
             {
                 int first = batch * WeightedOrder.Lanes;
                 int lanes = Math.Min(WeightedOrder.Lanes, resamples - first);
-                Span<bool> drawn = stackalloc bool[WeightedOrder.Lanes];
                 for (int lane = 0; lane < lanes; lane++)
-                    drawn[lane] = counts.Draw(resampler, first + lane, lane);
-                counts.Pack();
+                    counts.Draw(resampler, first + lane, lane);
+                int wrapped = counts.Pack(resampler.Rows, lanes);
                 Span<long> candidateU = stackalloc long[WeightedOrder.Lanes], championU = stackalloc long[WeightedOrder.Lanes];
                 candidateOrder.TwiceU(counts.Packed, candidateU);
                 championOrder.TwiceU(counts.Packed, championU);
                 for (int lane = 0; lane < lanes; lane++)
-                    twiceU[first + lane] = drawn[lane]
+                    twiceU[first + lane] = (wrapped & (1 << lane)) == 0
                         ? (candidateU[lane], championU[lane])
                         : NaiveTwiceU(labels, candidate.ScoresByRow, champion.ScoresByRow, resampler, first + lane);
                 return counts;

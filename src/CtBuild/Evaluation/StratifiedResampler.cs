@@ -46,11 +46,12 @@ internal sealed class StratifiedResampler
     public void Draw<TSink>(int resample, ref TSink sink) where TSink : struct, ISink
     {
         var random = new Xoshiro256(Seed, (ulong)resample);
-        DrawClass(ref random, 0, Positives.Length, ref sink);
-        DrawClass(ref random, Positives.Length, Negatives.Length, ref sink);
+        random = DrawClass(random, 0, Positives.Length, ref sink);
+        DrawClass(random, Positives.Length, Negatives.Length, ref sink);
     }
 
-    private static void DrawClass<TSink>(ref Xoshiro256 random, int offset, int size, ref TSink sink)
+    // The generator is passed by value and returned so its state stays in registers in the loop.
+    private static Xoshiro256 DrawClass<TSink>(Xoshiro256 random, int offset, int size, ref TSink sink)
         where TSink : struct, ISink
     {
         int k = 0;
@@ -61,6 +62,7 @@ internal sealed class StratifiedResampler
             sink.Add(offset + second);
         }
         if (k < size) sink.Add(offset + random.NextBelow(size));
+        return random;
     }
 
     /// <summary>Resample <paramref name="resample"/> as original row indices, materialised (the naive way).</summary>

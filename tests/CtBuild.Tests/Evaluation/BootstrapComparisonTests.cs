@@ -30,8 +30,8 @@ public class BootstrapComparisonTests
         var order = WeightedOrder.Build(labels, ScoreOrder.Of(champion), resampler);
         var counts = new PackedCounts(labels.Length);
         for (int lane = 0; lane < WeightedOrder.Lanes; lane++)
-            Assert.True(counts.Draw(resampler, lane, lane));
-        counts.Pack();
+            counts.Draw(resampler, lane, lane);
+        Assert.Equal(0, counts.Pack(labels.Length, WeightedOrder.Lanes));
 
         var simd = new long[WeightedOrder.Lanes];
         var scalar = new long[WeightedOrder.Lanes];
