@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace CtBuild.Evaluation;
 
 /// <summary>
@@ -45,23 +48,31 @@ internal sealed class StratifiedResampler
     /// </summary>
     public void Draw<TSink>(int resample, ref TSink sink) where TSink : struct, ISink
     {
-        var random = new Xoshiro256(Seed, (ulong)resample);
+        var random = new Xoshiro256x4(Seed, (ulong)resample);
         random = DrawClass(random, 0, Positives.Length, ref sink);
         DrawClass(random, Positives.Length, Negatives.Length, ref sink);
     }
 
-    // The generator is passed by value and returned so its state stays in registers in the loop.
-    private static Xoshiro256 DrawClass<TSink>(Xoshiro256 random, int offset, int size, ref TSink sink)
+    // Draws `size` uniform indices in [offset, offset + size) by Lemire's multiply-and-reject over the
+    // generator's 32-bit values, in order; values left in the last step are dropped. The generator is
+    // passed by value and returned so the loop works on a copy held in registers.
+    private static Xoshiro256x4 DrawClass<TSink>(Xoshiro256x4 random, int offset, int size, ref TSink sink)
         where TSink : struct, ISink
     {
-        int k = 0;
-        for (; k + 1 < size; k += 2)
+        uint bound = (uint)size;
+        uint threshold = (0u - bound) % bound; // products whose low half falls below are biased
+        Span<uint> values = stackalloc uint[8];
+        for (int k = 0; k < size;)
         {
-            random.NextTwoBelow(size, out int first, out int second);
-            sink.Add(offset + first);
-            sink.Add(offset + second);
+            random.NextEight().StoreUnsafe(ref MemoryMarshal.GetReference(values));
+            for (int i = 0; i < values.Length && k < size; i++)
+            {
+                ulong product = (ulong)values[i] * bound;
+                if ((uint)product < threshold) continue;
+                sink.Add(offset + (int)(product >> 32));
+                k++;
+            }
         }
-        if (k < size) sink.Add(offset + random.NextBelow(size));
         return random;
     }
 
