@@ -11,17 +11,23 @@ namespace CtBuild.Evaluation;
 /// together: their counts are packed one byte per resample in a ulong per draw-space index, so the order
 /// is read once for eight resamples and the arithmetic runs eight lanes wide.
 /// </summary>
+/// <remarks>
+/// Ties: inside a group of equal scores the negatives come first, so when the pass reaches a tied
+/// positive, <c>below</c> holds every negative under it plus every tied negative, while <c>belowAtStart</c>
+/// (taken where the group starts) holds only those strictly under it. Their sum is twice the positive's
+/// Mann-Whitney credit with ties counted half, whatever the group's size, in the same single pass.
+/// </remarks>
 internal sealed class WeightedOrder
 {
     /// <summary>Resamples evaluated per pass (bytes in a ulong).</summary>
     public const int Lanes = 8;
 
-    private readonly int[] _drawIndex;     // draw-space index at each ascending-score position
-    private readonly int _positives;       // draw-space indices below this are positives
-    private readonly (int Start, int End)[] _mixedTies; // tie groups holding both classes
+    private const int GroupStart = int.MinValue; // top bit of an entry: first position of a tie group
 
-    private WeightedOrder(int[] drawIndex, int positives, (int, int)[] mixedTies)
-        => (_drawIndex, _positives, _mixedTies) = (drawIndex, positives, mixedTies);
+    private readonly int[] _entries;   // draw-space index at each ascending-score position, | GroupStart
+    private readonly int _positives;   // draw-space indices below this are positives
+
+    private WeightedOrder(int[] entries, int positives) => (_entries, _positives) = (entries, positives);
 
     public static WeightedOrder Build(bool[] labels, ScoreOrder order, StratifiedResampler resampler)
     {
@@ -30,101 +36,84 @@ internal sealed class WeightedOrder
         for (int j = 0; j < p; j++) drawIndexOfRow[resampler.Positives[j]] = j;
         for (int j = 0; j < resampler.Negatives.Length; j++) drawIndexOfRow[resampler.Negatives[j]] = p + j;
 
-        var drawIndex = new int[labels.Length];
-        var mixedTies = new List<(int, int)>();
+        var entries = new int[labels.Length];
         int[] rows = order.Rows;
         for (int start = 0; start < rows.Length;)
         {
             int end = order.GroupEnd(start);
-            // Within a tie group, negatives go first: the linear pass then counts every tied
-            // negative as fully below each tied positive, and the mixed-tie pass takes half back.
             int at = start;
             for (int k = start; k < end; k++)
-                if (!labels[rows[k]]) drawIndex[at++] = drawIndexOfRow[rows[k]];
-            int firstPositive = at;
+                if (!labels[rows[k]]) entries[at++] = drawIndexOfRow[rows[k]];
             for (int k = start; k < end; k++)
-                if (labels[rows[k]]) drawIndex[at++] = drawIndexOfRow[rows[k]];
-            if (firstPositive > start && firstPositive < end) mixedTies.Add((start, end));
+                if (labels[rows[k]]) entries[at++] = drawIndexOfRow[rows[k]];
+            entries[start] |= GroupStart;
             start = end;
         }
-        return new WeightedOrder(drawIndex, p, mixedTies.ToArray());
+        return new WeightedOrder(entries, p);
     }
 
     /// <summary>
     /// Twice the weighted Mann-Whitney U of up to eight resamples: byte l of <paramref name="packedCounts"/>[d]
-    /// (see <see cref="PackedCounts"/>) is how many times draw-space index d is in resample l. Exact integer arithmetic, so each lane equals
-    /// the naive re-sort bit for bit. <paramref name="allowSimd"/> = false forces the scalar path (for tests).
+    /// (see <see cref="PackedCounts"/>) is how many times draw-space index d is in resample l. Exact integer
+    /// arithmetic, so each lane equals the naive re-sort bit for bit. <paramref name="allowSimd"/> = false
+    /// forces the scalar path (for tests).
     /// </summary>
     public void TwiceU(ulong[] packedCounts, Span<long> twiceU, bool allowSimd = true)
     {
-        if (packedCounts.Length < _drawIndex.Length)
-            throw new ArgumentException($"packedCounts has {packedCounts.Length} entries; this order needs {_drawIndex.Length}.", nameof(packedCounts));
+        if (packedCounts.Length < _entries.Length)
+            throw new ArgumentException($"packedCounts has {packedCounts.Length} entries; this order needs {_entries.Length}.", nameof(packedCounts));
         if (twiceU.Length != Lanes)
             throw new ArgumentException($"twiceU must have {Lanes} entries.", nameof(twiceU));
 
-        if (allowSimd && Avx2.IsSupported) LinearPassAvx2(packedCounts, twiceU);
-        else LinearPassScalar(packedCounts, twiceU);
-
-        for (int lane = 0; lane < Lanes; lane++)
-            twiceU[lane] = 2 * twiceU[lane] - TieExcess(packedCounts, lane);
+        if (allowSimd && Avx2.IsSupported) PassAvx2(packedCounts, twiceU);
+        else PassScalar(packedCounts, twiceU);
     }
 
-    // u = Σ over positions of w·(negative weight below), with negatives first inside a tie group.
-    private void LinearPassScalar(ulong[] packedCounts, Span<long> u)
+    private void PassScalar(ulong[] packedCounts, Span<long> twiceU)
     {
         for (int lane = 0; lane < Lanes; lane++)
         {
-            long sum = 0, negativesBelow = 0;
-            foreach (int d in _drawIndex)
+            long sum = 0, below = 0, belowAtStart = 0;
+            foreach (int entry in _entries)
             {
+                int d = entry & int.MaxValue;
                 long w = (long)(packedCounts[d] >> (8 * lane)) & 0xFF;
-                if (d < _positives) sum += w * negativesBelow; else negativesBelow += w;
+                if (entry < 0) belowAtStart = below;
+                if (d < _positives) sum += w * (below + belowAtStart); else below += w;
             }
-            u[lane] = sum;
+            twiceU[lane] = sum;
         }
     }
 
-    private void LinearPassAvx2(ulong[] packedCounts, Span<long> u)
+    private void PassAvx2(ulong[] packedCounts, Span<long> twiceU)
     {
-        ref int index = ref MemoryMarshal.GetArrayDataReference(_drawIndex);
+        ref int entries = ref MemoryMarshal.GetArrayDataReference(_entries);
         ref ulong counts = ref MemoryMarshal.GetArrayDataReference(packedCounts);
-        // Lanes 0-3 and 4-7 in two registers of four 64-bit sums each.
-        Vector256<ulong> sumLow = default, sumHigh = default, belowLow = default, belowHigh = default;
+        // Lanes 0-3 and 4-7 in two registers of four 64-bit values each.
+        Vector256<ulong> sumLow = default, sumHigh = default, belowLow = default, belowHigh = default,
+                         startLow = default, startHigh = default;
         int p = _positives;
-        for (int k = 0; k < _drawIndex.Length; k++)
+        for (int k = 0; k < _entries.Length; k++)
         {
-            int d = Unsafe.Add(ref index, k); // checked above: every d < packedCounts.Length
-            ulong packed = Unsafe.Add(ref counts, d);
+            int entry = Unsafe.Add(ref entries, k);
+            int d = entry & int.MaxValue;
+            ulong packed = Unsafe.Add(ref counts, d); // checked above: every d < packedCounts.Length
             var wLow = Avx2.ConvertToVector256Int64(Vector128.CreateScalarUnsafe((uint)packed).AsByte()).AsUInt64();
             var wHigh = Avx2.ConvertToVector256Int64(Vector128.CreateScalarUnsafe((uint)(packed >> 32)).AsByte()).AsUInt64();
+            var groupStart = Vector256.Create((ulong)(long)(entry >> 31));  // all ones at a group start
             var positive = Vector256.Create((ulong)((long)(d - p) >> 63)); // all ones for a positive
-            sumLow += Avx2.Multiply((wLow & positive).AsUInt32(), belowLow.AsUInt32());
-            sumHigh += Avx2.Multiply((wHigh & positive).AsUInt32(), belowHigh.AsUInt32());
+            startLow = Vector256.ConditionalSelect(groupStart, belowLow, startLow);
+            startHigh = Vector256.ConditionalSelect(groupStart, belowHigh, startHigh);
+            // Both factors are below 2^32 (a count ≤ 255, twice a class size), as vpmuludq needs.
+            sumLow += Avx2.Multiply((wLow & positive).AsUInt32(), (belowLow + startLow).AsUInt32());
+            sumHigh += Avx2.Multiply((wHigh & positive).AsUInt32(), (belowHigh + startHigh).AsUInt32());
             belowLow += Avx2.AndNot(positive, wLow);
             belowHigh += Avx2.AndNot(positive, wHigh);
         }
         for (int lane = 0; lane < 4; lane++)
         {
-            u[lane] = (long)sumLow.GetElement(lane);
-            u[lane + 4] = (long)sumHigh.GetElement(lane);
+            twiceU[lane] = (long)sumLow.GetElement(lane);
+            twiceU[lane + 4] = (long)sumHigh.GetElement(lane);
         }
-    }
-
-    // Σ over mixed tie groups of (positive weight)·(negative weight): what the linear pass over-counted, twice.
-    private long TieExcess(ulong[] packedCounts, int lane)
-    {
-        long excess = 0;
-        foreach (var (start, end) in _mixedTies)
-        {
-            long positives = 0, negatives = 0;
-            for (int k = start; k < end; k++)
-            {
-                int d = _drawIndex[k];
-                long w = (long)(packedCounts[d] >> (8 * lane)) & 0xFF;
-                if (d < _positives) positives += w; else negatives += w;
-            }
-            excess += positives * negatives;
-        }
-        return excess;
     }
 }
