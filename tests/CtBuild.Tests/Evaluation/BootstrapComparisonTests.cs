@@ -5,7 +5,8 @@ namespace CtBuild.Tests.Evaluation;
 public class BootstrapComparisonTests
 {
     [Theory]
-    [InlineData(300, 1, 1)]   // three decimals at 300 rows: some ties
+    [InlineData(7, 4, 1)]     // fewer rows than one vector step: the scalar tails
+    [InlineData(300, 1, 3)]   // three decimals at 300 rows: some ties
     [InlineData(2000, 2, 1)]  // one decimal: ties everywhere, mixed-class tie groups in every resample
     [InlineData(2000, 3, 4)]
     public void Fast_path_equals_the_naive_resort_for_the_same_seed(int n, int seed, int decimals)
