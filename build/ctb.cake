@@ -8,10 +8,19 @@ var ctbNoCommit = Argument("no-commit", false);
 // One id for every stage of this Cake run, so the report can tell what ran and what was skipped.
 var ctbPipelineRun = EnvironmentVariable("CTB_PIPELINE_RUN")
     ?? $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N").Substring(0, 6)}";
-var ctbDll = MakeAbsolute(File("src/CtBuild.Cli/bin/Release/net10.0/ctb.dll")).FullPath;
+// --ctb=<path to ctb.dll> uses a ctb built elsewhere (a workspace without CtBuild's sources, or a test).
+var ctbPrebuilt = Argument("ctb", "");
+var ctbDll = ctbPrebuilt != "" ? MakeAbsolute(File(ctbPrebuilt)).FullPath
+    : MakeAbsolute(File("src/CtBuild.Cli/bin/Release/net10.0/ctb.dll")).FullPath;
 
 void BuildCtb()
 {
+    if (ctbPrebuilt != "")
+    {
+        if (!FileExists(ctbDll)) throw new CakeException($"--ctb names {ctbDll}, which does not exist.");
+        Information($"Using the prebuilt {ctbDll}");
+        return;
+    }
     DotNetBuild("src/CtBuild.Cli/CtBuild.Cli.csproj", new DotNetBuildSettings
     {
         Configuration = "Release",
