@@ -29,6 +29,7 @@ internal static class TreeTrainers
         {
             LabelColumnName = label,
             FeatureColumnName = features,
+            NumberOfThreads = p.Threads,
             NumberOfLeaves = p.Int("numberOfLeaves")!.Value,
             NumberOfTrees = p.Int("numberOfTrees")!.Value,
             MinimumExampleCountPerLeaf = p.Int("minimumExampleCountPerLeaf")!.Value,
@@ -50,6 +51,7 @@ internal static class TreeTrainers
             {
                 LabelColumnName = label,
                 FeatureColumnName = features,
+                NumberOfThreads = p.Threads,
                 NumberOfLeaves = p.Int("numberOfLeaves")!.Value,
                 NumberOfTrees = p.Int("numberOfTrees")!.Value,
                 MinimumExampleCountPerLeaf = p.Int("minimumExampleCountPerLeaf")!.Value,
@@ -75,6 +77,7 @@ internal static class TreeTrainers
         {
             LabelColumnName = label,
             FeatureColumnName = features,
+            NumberOfThreads = p.Threads,
             NumberOfLeaves = p.Int("numberOfLeaves"),
             NumberOfIterations = p.Int("numberOfIterations")!.Value,
             LearningRate = p.Real("learningRate"),
