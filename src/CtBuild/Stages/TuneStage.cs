@@ -136,6 +136,7 @@ public sealed class TuneStage : Stage
             splits.Version, splitsDigest, signature, sha, importance, trials, cfg.Sampler, result.StopReason.ToString(), DateTimeOffset.UtcNow);
         candidate.Write(ws.CandidateDir);
 
+        store.SetTag(bestRunId, "candidate", "true");
         tuningRun.LogMetric("best_valid_auc", best.Value!.Value);
         tuningRun.SetTag("best_trial_run", bestRunId);
         tuningRun.SetTag("stop_reason", result.StopReason.ToString());
