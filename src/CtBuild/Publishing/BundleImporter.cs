@@ -15,6 +15,7 @@ namespace CtBuild.Publishing;
 /// <param name="Commit">Make the promotion commit.</param>
 public sealed record ImportOptions(bool RequireSignature = false, byte[]? Key = null, bool Commit = true);
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ImportOutcome>))]
 public enum ImportOutcome { Promoted, KeptChampion, Rejected, AlreadyImported }
 
 /// <summary>What an import did; also kept in <c>&lt;state&gt;/imports/&lt;manifest sha256&gt;.json</c>.</summary>
@@ -39,22 +40,17 @@ public static class BundleImporter
     public static ImportResult Import(Workspace ws, string from, ImportOptions options, IPipelineLog log)
     {
         var folder = FindBundle(from, ws.Config.Name);
-        var manifestPath = Path.Combine(folder, BundleManifest.FileName);
         var importsDir = Path.Combine(ws.StateDir, "imports");
-        if (File.Exists(manifestPath))
+        var staging = Path.Combine(importsDir, $".staging-{Guid.NewGuid():N}");
+        try
         {
-            var sha = Hashing.Sha256File(manifestPath);
-            if (AtomicFile.ReadJson<ImportResult>(RecordPath(importsDir, sha)) is { } earlier)
+            // Verified before the "already imported" check, so a damaged or badly signed bundle is always reported.
+            var bundle = VerifiedBundle.Stage(folder, staging, options.RequireSignature, options.Key);
+            if (AtomicFile.ReadJson<ImportResult>(RecordPath(importsDir, bundle.ManifestSha256)) is { } earlier)
             {
                 log.Info($"import: bundle {earlier.BundleId} was imported on {earlier.Time:u} ({earlier.Outcome}); nothing to do");
                 return earlier with { Outcome = ImportOutcome.AlreadyImported, Reason = $"already imported on {earlier.Time:u}: {earlier.Outcome}: {earlier.Reason}" };
             }
-        }
-
-        var staging = Path.Combine(importsDir, $".staging-{Guid.NewGuid():N}");
-        try
-        {
-            var bundle = VerifiedBundle.Stage(folder, staging, options.RequireSignature, options.Key);
             if (!bundle.Signed) log.Info($"import: bundle {bundle.Id} is not signed (set {BundleSignature.KeyVariable} and pass --require-signature to insist)");
             var result = ImportVerified(ws, bundle, options, log);
             AtomicFile.WriteJson(RecordPath(importsDir, bundle.ManifestSha256), result);
@@ -63,6 +59,7 @@ public static class BundleImporter
         finally
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            if (Directory.Exists(importsDir) && !Directory.EnumerateFileSystemEntries(importsDir).Any()) Directory.Delete(importsDir);
         }
     }
 
@@ -82,6 +79,14 @@ public static class BundleImporter
                                       $"{string.Join("; ", mismatches)}. Align the features SQL of both environments, rebuild, and publish again.");
 
         var origin = $"imported from {m.Environment} v{m.Version}";
+        var modelSha = m.Files.Single(f => f.Path == CandidateModel.ModelFile).Sha256;
+        if (EvaluateStage.Champion(ws) is ({ } current, { } currentSha) && currentSha == modelSha)
+        {
+            // The same model in another bundle (e.g. published again with a signature): scoring it against itself says nothing.
+            log.Info($"import: {bundle.Id} ({origin}) holds the model that is already champion v{current} here; nothing to do");
+            return new ImportResult(ImportOutcome.KeptChampion, bundle.Id, bundle.ManifestSha256, name, m.Environment, m.Version, current,
+                $"its model.zip is already champion v{current} here", null, null, DateTimeOffset.UtcNow);
+        }
         var modelPath = Path.Combine(bundle.StagedDir, CandidateModel.ModelFile);
         var store = TrackingStore.Open(ws.TrackingDir);
         using var run = store.StartRun(name, $"import {bundle.Id}", codeVersion: Tracking.CodeVersion.Detect(ws.Root),

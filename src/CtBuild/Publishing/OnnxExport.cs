@@ -21,7 +21,9 @@ public static class OnnxExport
             var input = new ModelInput([], signature).ToDataView(ml);
             using (var stream = File.Create(onnxPath))
                 ml.Model.ConvertToOnnx(model, input, stream);
-            using var session = new InferenceSession(onnxPath);
+            // Warning level would print the converter's harmless shape-merge notes on every export.
+            using var sessionOptions = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+            using var session = new InferenceSession(onnxPath, sessionOptions);
             if (!session.OutputMetadata.Keys.Any(k => k.StartsWith("Probability", StringComparison.Ordinal)))
                 throw new InvalidOperationException("the exported graph has no Probability output");
             return null;

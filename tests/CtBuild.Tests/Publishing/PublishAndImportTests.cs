@@ -54,6 +54,12 @@ public sealed class PublishAndImportTests : IDisposable
         var again = BundleImporter.Import(prod.LoadProd(), published.Folder, new ImportOptions(), prod.Log);
         Assert.Equal(ImportOutcome.AlreadyImported, again.Outcome);
         Assert.Equal(prodCommits + 1, GitRepo.Log(prod.Root).Count);
+        // The same model in another bundle (signed this time, so another manifest) is recognised as the champion.
+        var resigned = BundlePublisher.Publish(dev.LoadDev(), Path.Combine(_shared, "elsewhere"), key: "k"u8.ToArray());
+        var same = BundleImporter.Import(prod.LoadProd(), resigned.Folder, new ImportOptions(), prod.Log);
+        Assert.Equal(ImportOutcome.KeptChampion, same.Outcome);
+        Assert.Contains("already champion v1", same.Reason);
+        Assert.Equal(prodCommits + 1, GitRepo.Log(prod.Root).Count);
 
         // A second dev whose features drop the informative column: promoted in its own dev, not in prod.
         var worseDev = Keep(DevProd.Dev(DevProd.FeaturesWithoutScore));
