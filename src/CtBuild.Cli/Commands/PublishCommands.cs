@@ -2,6 +2,7 @@ using System.ComponentModel;
 using CtBuild.Configuration;
 using CtBuild.Pipeline;
 using CtBuild.Publishing;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace CtBuild.Cli.Commands;
@@ -24,9 +25,10 @@ public sealed class PublishSettings : WorkspaceSettings
     [Description("The shared folder; the bundle goes to <DIR>/<model>/v<N>-<sha12>/.")]
     public string? To { get; init; }
 
-    public override Spectre.Console.ValidationResult Validate() => string.IsNullOrWhiteSpace(To)
-        ? Spectre.Console.ValidationResult.Error("--to <DIR> is required: the shared folder to publish into.")
-        : base.Validate();
+    public override ValidationResult Validate() => Required(To, "--to <DIR> is required: the shared folder to publish into.") ?? base.Validate();
+
+    /// <summary>An error when a required option is missing (Spectre options are optional by nature).</summary>
+    internal static ValidationResult? Required(string? value, string error) => string.IsNullOrWhiteSpace(value) ? ValidationResult.Error(error) : null;
 }
 
 /// <summary><c>ctb publish</c>: writes a registered version as a bundle into shared storage (signed when CTB_BUNDLE_KEY is set).</summary>
@@ -57,9 +59,8 @@ public sealed class ImportSettings : WorkspaceSettings
     [Description("Update the registry files but make no git commit.")]
     public bool NoCommit { get; init; }
 
-    public override Spectre.Console.ValidationResult Validate() => string.IsNullOrWhiteSpace(From)
-        ? Spectre.Console.ValidationResult.Error("--from <DIR> is required: the shared folder or a bundle folder.")
-        : base.Validate();
+    public override ValidationResult Validate() =>
+        PublishSettings.Required(From, "--from <DIR> is required: the shared folder or a bundle folder.") ?? base.Validate();
 }
 
 /// <summary><c>ctb import</c>: verifies a bundle, scores it on this environment's test split and promotes it if it beats the champion.</summary>
