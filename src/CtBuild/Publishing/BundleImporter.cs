@@ -100,7 +100,7 @@ public static class BundleImporter
         var (decision, championVersion, _, _) = EvaluateStage.ScoreAgainstChampion(ws, splits, modelPath, signature, log);
         run.SetTag("decision", decision.Outcome.ToString());
         EvaluateStage.LogDecision(run, decision);
-        run.LogArtifact(ManifestArtifact, Path.Combine(bundle.Folder, BundleManifest.FileName));
+        run.LogArtifact(ManifestArtifact, bundle.ManifestPath);
         run.End(RunStatus.Finished);
         log.Info($"import: {bundle.Id} ({origin}): {decision.Outcome}: {decision.Reason}");
 
@@ -114,10 +114,9 @@ public static class BundleImporter
                 bundle.Id, bundle.ManifestSha256, name, m.Environment, m.Version, championVersion, decision.Reason, run.RunId, null, DateTimeOffset.UtcNow);
         }
 
-        File.Copy(Path.Combine(bundle.Folder, BundleManifest.FileName), Path.Combine(bundle.StagedDir, ManifestArtifact));
         var artifacts = m.Files.Where(f => f.Path != BundlePublisher.VersionFile)
             .Select(f => new DraftArtifact(f.Path, Path.Combine(bundle.StagedDir, f.Path)))
-            .Append(new DraftArtifact(ManifestArtifact, Path.Combine(bundle.StagedDir, ManifestArtifact))).ToList();
+            .Append(new DraftArtifact(ManifestArtifact, bundle.ManifestPath)).ToList();
         var draft = new ModelVersionDraft(run.RunId, bundle.Source.Trainer, bundle.Source.TrainerParams, numbers,
             PromoteStage.DataVersions(ws, splits.Version), bundle.Source.InputSignature, artifacts, ws.Config.Description);
         var message = PromoteStage.CommitMessage(name, PromoteStage.NextVersion(registry, name), decision, origin);

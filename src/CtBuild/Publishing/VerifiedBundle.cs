@@ -17,6 +17,9 @@ namespace CtBuild.Publishing;
 public sealed record VerifiedBundle(string Id, string Folder, BundleManifest Manifest, string ManifestSha256, bool Signed,
     ModelVersion Source, string StagedDir)
 {
+    /// <summary>The staged copy of the manifest, byte for byte the one checked.</summary>
+    public string ManifestPath => Path.Combine(StagedDir, BundleManifest.FileName);
+
     /// <summary>
     /// Checks <paramref name="folder"/> and copies its files into <paramref name="stagingDir"/> (created).
     /// Refuses, naming the problem: a symbolic link, a file the manifest does not list, a manifest path that
@@ -53,6 +56,7 @@ public sealed record VerifiedBundle(string Id, string Folder, BundleManifest Man
             if (!listed.Contains(required)) throw new BundleException($"Bundle {id}'s manifest does not list {required}; it cannot be imported.");
 
         Directory.CreateDirectory(stagingDir);
+        File.WriteAllBytes(Path.Combine(stagingDir, BundleManifest.FileName), manifestBytes); // the bytes that were checked
         foreach (var file in manifest.Files) CopyChecked(folder, id, file, stagingDir);
 
         var source = JsonSerializer.Deserialize<ModelVersion>(File.ReadAllBytes(Path.Combine(stagingDir, BundlePublisher.VersionFile)), AtomicFile.Json)
