@@ -77,3 +77,11 @@ CakeTaskBuilder Stage(string name, string dependsOn, string description)
         task = task.WithCriteria(() => !UpToDate(verb), "up to date");
     return task.Does(() => RunStage(verb));
 }
+
+// Runs a ctb verb that is not a pipeline stage (publish, import).
+void RunCtb(string verbAndArguments)
+{
+    var exit = StartProcess("dotnet", new ProcessSettings { Arguments = CtbArguments(verbAndArguments) });
+    if (exit != 0)
+        throw new CakeException($"ctb {verbAndArguments.Split(' ')[0]} failed (exit code {exit}); its message is above.");
+}
