@@ -18,8 +18,22 @@ public sealed class Captures(string lakeDir)
         if (File.Exists(target) && new FileInfo(target).Length == file.Size) return target;
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = target + $".{Environment.ProcessId}.tmp";
-        File.Copy(file.FullPath, temp, overwrite: true);
-        var copied = Hashing.Sha256File(temp);
+        // Copy and hash in one pass: the copy is checked against the hash the file was fingerprinted with.
+        string copied;
+        using (var source = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+        using (var destination = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        using (var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+                destination.Write(buffer, 0, read);
+            }
+            destination.Flush(flushToDisk: true);
+            copied = Convert.ToHexStringLower(sha.GetHashAndReset());
+        }
         if (copied != file.Sha256)
         {
             File.Delete(temp);
