@@ -46,6 +46,7 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         var filePath = Path.Combine(table.Folder, fileName);
         var written = CopyToParquet(selectSql, expressions, filePath, fields);
         var digest = ContentDigest(filePath, fields);
+        CtBuild.Pipeline.FaultInjection.Point($"lake.after-data-file:{Path.GetFileName(table.Folder)}", filePath);
         var add = new NewFile(fileName, written.Size, written.Rows, written.StatsJson, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
         for (int attempt = 1; ; attempt++)
