@@ -74,7 +74,8 @@ public sealed class WorkspaceLock : IDisposable
         try
         {
             using var p = Process.GetProcessById(h.ProcessId);
-            return p.HasExited || p.StartTime.ToUniversalTime().Ticks != h.ProcessStartTicks;
+            // Another process computes a start time from /proc with rounding of its own: allow for it.
+            return p.HasExited || Math.Abs(p.StartTime.ToUniversalTime().Ticks - h.ProcessStartTicks) > 2 * TimeSpan.TicksPerSecond;
         }
         catch (ArgumentException) { return true; }
         catch (InvalidOperationException) { return true; }
