@@ -18,7 +18,14 @@ public sealed class Captures(string lakeDir)
         if (File.Exists(target) && new FileInfo(target).Length == file.Size) return target;
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = target + $".{Environment.ProcessId}.tmp";
-        File.Copy(file.FullPath, temp, overwrite: true);
+        try { File.Copy(file.FullPath, temp, overwrite: true); }
+        catch (IOException ex)
+        {
+            // File.Copy's error (e.g. "No space left on device") names no path, and a partial copy must not stay.
+            if (File.Exists(temp)) File.Delete(temp);
+            throw new CtBuildException($"Could not capture {file.Name} into {Path.GetDirectoryName(target)}: {ex.Message}. " +
+                "Nothing was ingested; free disk space or fix permissions there, then run ingest again.", 1, ex);
+        }
         var copied = Hashing.Sha256File(temp);
         if (copied != file.Sha256)
         {
