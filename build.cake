@@ -24,6 +24,19 @@ Stage("Evaluate", "Tune", "Candidate vs champion: paired bootstrap of AUC, DeLon
 Stage("Report", "Evaluate", "HTML report and Markdown summary in reports/.");
 Stage("Promote", "Report", "Register the version, move the champion alias, commit models/.");
 
+// Dev → prod through shared storage (README "Dev and prod"); not part of the DAG above.
+//   dotnet cake --target=Publish --env=dev --to=/mnt/shared/ctb
+//   dotnet cake --target=Import --env=prod --from=/mnt/shared/ctb [--require-signature=true]
+Task("Publish")
+    .Description("Publish the champion (or --version=N) as a bundle into the shared folder --to=.")
+    .IsDependentOn("Build")
+    .Does(() => RunCtb("publish" + (HasArgument("version") ? $" --version {Argument<int>("version")}" : "") + $" --to \"{Argument<string>("to")}\""));
+Task("Import")
+    .Description("Import the newest bundle from the shared folder (or the bundle folder) --from=: verify, re-evaluate, promote.")
+    .IsDependentOn("Build")
+    .Does(() => RunCtb($"import --from \"{Argument<string>("from")}\"" + (Argument("require-signature", false) ? " --require-signature" : "")
+                       + (ctbNoCommit ? " --no-commit" : "")));
+
 Task("Default").IsDependentOn("Promote");
 
 RunTarget(target);

@@ -8,10 +8,19 @@ var ctbNoCommit = Argument("no-commit", false);
 // One id for every stage of this Cake run, so the report can tell what ran and what was skipped.
 var ctbPipelineRun = EnvironmentVariable("CTB_PIPELINE_RUN")
     ?? $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N").Substring(0, 6)}";
-var ctbDll = MakeAbsolute(File("src/CtBuild.Cli/bin/Release/net10.0/ctb.dll")).FullPath;
+// --ctb=<path to ctb.dll> uses a ctb built elsewhere (a workspace without CtBuild's sources, or a test).
+var ctbPrebuilt = Argument("ctb", "");
+var ctbDll = ctbPrebuilt != "" ? MakeAbsolute(File(ctbPrebuilt)).FullPath
+    : MakeAbsolute(File("src/CtBuild.Cli/bin/Release/net10.0/ctb.dll")).FullPath;
 
 void BuildCtb()
 {
+    if (ctbPrebuilt != "")
+    {
+        if (!FileExists(ctbDll)) throw new CakeException($"--ctb names {ctbDll}, which does not exist.");
+        Information($"Using the prebuilt {ctbDll}");
+        return;
+    }
     DotNetBuild("src/CtBuild.Cli/CtBuild.Cli.csproj", new DotNetBuildSettings
     {
         Configuration = "Release",
@@ -67,4 +76,12 @@ CakeTaskBuilder Stage(string name, string dependsOn, string description)
     if (!string.Equals(name, Argument("target", "Promote"), StringComparison.OrdinalIgnoreCase))
         task = task.WithCriteria(() => !UpToDate(verb), "up to date");
     return task.Does(() => RunStage(verb));
+}
+
+// Runs a ctb verb that is not a pipeline stage (publish, import).
+void RunCtb(string verbAndArguments)
+{
+    var exit = StartProcess("dotnet", new ProcessSettings { Arguments = CtbArguments(verbAndArguments) });
+    if (exit != 0)
+        throw new CakeException($"ctb {verbAndArguments.Split(' ')[0]} failed (exit code {exit}); its message is above.");
 }

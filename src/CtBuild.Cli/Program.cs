@@ -31,6 +31,12 @@ app.Configure(config =>
     config.AddCommand<StageCommand<CtBuild.Stages.PromoteStage>>("promote")
         .WithDescription("When the decision is to promote: register the version, move the champion alias, commit models/.")
         .WithExample("promote").WithExample("promote", "--no-commit");
+    config.AddCommand<PublishCommand>("publish")
+        .WithDescription("Write a registered version (champion by default) as a verified, optionally signed bundle into shared storage.")
+        .WithExample("publish", "adult-income", "--to", "/mnt/shared/ctb").WithExample("publish", "--version", "3", "--to", "/mnt/shared/ctb", "--env", "dev");
+    config.AddCommand<ImportCommand>("import")
+        .WithDescription("Verify a published bundle, score it on this environment's test split and promote it if it beats the champion.")
+        .WithExample("import", "--from", "/mnt/shared/ctb", "--env", "prod").WithExample("import", "--from", "/mnt/shared/ctb", "--require-signature", "--env", "prod");
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run every stage up to --to (default promote), skipping those that are up to date.")
         .WithExample("run").WithExample("run", "--to", "report");
@@ -71,6 +77,8 @@ app.Configure(config =>
         bench.SetDescription("Benchmarks that print figures against a baseline measured in the same run.");
         bench.AddCommand<BenchTunerCommand>("tuner").WithDescription("TPE vs random on standard test functions.")
             .WithExample("bench", "tuner", "--evals", "100", "--seeds", "10");
+        bench.AddCommand<BenchTuneCommand>("tune").WithDescription("The workspace's search space at parallelism 1 and 2: wall times and speed-up.")
+            .WithExample("bench", "tune", "--trials", "40");
         bench.AddCommand<BenchBootstrapCommand>("bootstrap").WithDescription("Sorted-once bootstrap vs naive, and DeLong, on 1M rows.")
             .WithExample("bench", "bootstrap");
         bench.AddCommand<BenchIngestCommand>("ingest").WithDescription("DuckDB's CSV→Parquet copy vs CtBuild's Ingest of the same file; no-op ingest over many files.")

@@ -86,3 +86,24 @@ public sealed class BenchIngestCommand : Command<BenchIngestSettings>
         return 0;
     }
 }
+
+public sealed class BenchTuneSettings : WorkspaceSettings
+{
+    [CommandOption("--trials <N>")] [Description("Trials per search (default 40).")]
+    public int Trials { get; init; } = 40;
+
+    [CommandOption("--parallelism <N>")] [Description("Workers of the parallel search (default: cores).")]
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary><c>ctb bench tune</c>: the workspace's search at parallelism 1 and N (run ingest, features and split first).</summary>
+public sealed class BenchTuneCommand : Command<BenchTuneSettings>
+{
+    public override int Execute(CommandContext context, BenchTuneSettings settings, CancellationToken cancellation)
+    {
+        var result = ParallelTuningBenchmark.Run(settings.LoadWorkspace(), settings.Trials, settings.Parallelism,
+            new Progress<string>(m => Console.Error.WriteLine(m)));
+        settings.Print(result, () => Console.WriteLine(result.Format()));
+        return 0;
+    }
+}

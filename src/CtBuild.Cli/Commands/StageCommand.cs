@@ -108,7 +108,7 @@ public sealed class StatusCommand : Command<StatusSettings>
         settings.Print(settings.Stage is null ? states : (object)states[0], () =>
         {
             foreach (var s in states)
-                Console.WriteLine($"{s.stage,-10} {(s.upToDate ? "up to date" : "stale"),-11} {s.reason}");
+                Console.WriteLine($"{s.stage,-10} {(s.upToDate ? "up to date" : "stale"),-11} {(s.upToDate ? s.summary : s.reason)}");
         });
         return 0;
     }

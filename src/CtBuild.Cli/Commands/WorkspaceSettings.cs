@@ -24,7 +24,7 @@ public class WorkspaceSettings : CommandSettings
 
     public ConsoleLog Log() => new(Json);
 
-    static readonly JsonSerializerOptions JsonOut = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions JsonOut = new(CtBuild.Storage.AtomicFile.Json);
 
     /// <summary>Prints <paramref name="result"/> as JSON with --json, else calls <paramref name="human"/>.</summary>
     public void Print<T>(T result, Action human)

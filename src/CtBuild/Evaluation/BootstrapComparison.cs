@@ -32,8 +32,8 @@ public static class BootstrapComparison
         int resamples = 1000, ulong seed = 42, int maxParallelism = -1)
     {
         var (positives, negatives) = CheckInputs(labels, candidateScores, championScores, resamples);
-        return Run(labels, ScoreOrder.Of(candidateScores), ScoreOrder.Of(championScores),
-            positives, negatives, resamples, seed, maxParallelism);
+        var (candidate, champion) = ScoreOrder.OfBoth(candidateScores, championScores);
+        return Run(labels, candidate, champion, positives, negatives, resamples, seed, maxParallelism);
     }
 
     internal static BootstrapResult Run(
@@ -41,18 +41,29 @@ public static class BootstrapComparison
         int resamples, ulong seed, int maxParallelism)
     {
         var resampler = StratifiedResampler.InOrder(labels, candidate, seed);
-        var candidateOrder = WeightedOrder.Build(labels, candidate, resampler);
-        var championOrder = WeightedOrder.Build(labels, champion, resampler);
+        WeightedOrder? candidateOrder = null, championOrder = null;
+        Parallel.Invoke(
+            () => candidateOrder = WeightedOrder.Build(labels, candidate, resampler),
+            () => championOrder = WeightedOrder.Build(labels, champion, resampler));
         var twiceU = new (long Candidate, long Champion)[resamples];
+        int batches = (resamples + WeightedOrder.Lanes - 1) / WeightedOrder.Lanes;
 
-        Parallel.For(0, resamples, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism },
-            () => new byte[labels.Length],
-            (r, _, counts) =>
+        Parallel.For(0, batches, new ParallelOptions { MaxDegreeOfParallelism = maxParallelism },
+            () => new PackedCounts(labels.Length),
+            (batch, _, counts) =>
             {
-                Array.Clear(counts);
-                twiceU[r] = resampler.DrawCounts(r, counts)
-                    ? (candidateOrder.TwiceU(counts), championOrder.TwiceU(counts))
-                    : NaiveTwiceU(labels, candidate.ScoresByRow, champion.ScoresByRow, resampler, r);
+                int first = batch * WeightedOrder.Lanes;
+                int lanes = Math.Min(WeightedOrder.Lanes, resamples - first);
+                for (int lane = 0; lane < lanes; lane++)
+                    counts.Draw(resampler, first + lane, lane);
+                int wrapped = counts.Pack(resampler.Rows, lanes);
+                Span<long> candidateU = stackalloc long[WeightedOrder.Lanes], championU = stackalloc long[WeightedOrder.Lanes];
+                candidateOrder!.TwiceU(counts.Packed, candidateU);
+                championOrder!.TwiceU(counts.Packed, championU);
+                for (int lane = 0; lane < lanes; lane++)
+                    twiceU[first + lane] = (wrapped & (1 << lane)) == 0
+                        ? (candidateU[lane], championU[lane])
+                        : NaiveTwiceU(labels, candidate.ScoresByRow, champion.ScoresByRow, resampler, first + lane);
                 return counts;
             },
             _ => { });

@@ -25,7 +25,8 @@ public static class DeLong
     {
         InputChecks.Check(labels, a, "scores A");
         InputChecks.Check(labels, b, "scores B");
-        return Compare(labels, ScoreOrder.Of(a), ScoreOrder.Of(b));
+        var (orderA, orderB) = ScoreOrder.OfBoth(a, b);
+        return Compare(labels, orderA, orderB);
     }
 
     internal static DeLongResult Compare(bool[] labels, ScoreOrder a, ScoreOrder b)

@@ -32,12 +32,14 @@ public static class Gate
         if (championScores is not null)
             InputChecks.Check(labels, championScores, "champion scores", testSnapshot);
 
-        var candidateOrder = ScoreOrder.Of(candidateScores);
-        var candidate = BinaryMetrics.Compute(labels, candidateOrder, positives, negatives, options.Threshold);
         if (championScores is null)
-            return AgainstFloor(options, testSnapshot, candidate, championUnscorable);
+        {
+            var alone = BinaryMetrics.Compute(labels, ScoreOrder.Of(candidateScores), positives, negatives, options.Threshold);
+            return AgainstFloor(options, testSnapshot, alone, championUnscorable);
+        }
 
-        var championOrder = ScoreOrder.Of(championScores);
+        var (candidateOrder, championOrder) = ScoreOrder.OfBoth(candidateScores, championScores);
+        var candidate = BinaryMetrics.Compute(labels, candidateOrder, positives, negatives, options.Threshold);
         var champion = BinaryMetrics.Compute(labels, championOrder, positives, negatives, options.Threshold);
         var bootstrap = BootstrapComparison.Run(labels, candidateOrder, championOrder, positives, negatives,
             options.Resamples, options.Seed, maxParallelism: -1);

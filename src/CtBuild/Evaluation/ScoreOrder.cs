@@ -27,6 +27,14 @@ internal sealed class ScoreOrder
         return new ScoreOrder(scores, rows, sorted);
     }
 
+    /// <summary>Sorts two score arrays at once (two cores, half the wait for a large test set).</summary>
+    public static (ScoreOrder First, ScoreOrder Second) OfBoth(double[] first, double[] second)
+    {
+        ScoreOrder? a = null, b = null;
+        Parallel.Invoke(() => a = Of(first), () => b = Of(second));
+        return (a!, b!);
+    }
+
     /// <summary>One past the last position whose score equals the score at <paramref name="start"/>.</summary>
     public int GroupEnd(int start)
     {

@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace CtBuild.Evaluation;
 
@@ -48,36 +48,32 @@ internal sealed class StratifiedResampler
     /// </summary>
     public void Draw<TSink>(int resample, ref TSink sink) where TSink : struct, ISink
     {
-        var random = new Xoshiro256(Seed, (ulong)resample);
-        DrawClass(ref random, 0, Positives.Length, ref sink);
-        DrawClass(ref random, Positives.Length, Negatives.Length, ref sink);
+        var random = new Xoshiro256x4(Seed, (ulong)resample);
+        random = DrawClass(random, 0, Positives.Length, ref sink);
+        DrawClass(random, Positives.Length, Negatives.Length, ref sink);
     }
 
-    private static void DrawClass<TSink>(ref Xoshiro256 random, int offset, int size, ref TSink sink)
+    // Draws `size` uniform indices in [offset, offset + size) by Lemire's multiply-and-reject over the
+    // generator's 32-bit values, in order; values left in the last step are dropped. The generator is
+    // passed by value and returned so the loop works on a copy held in registers.
+    private static Xoshiro256x4 DrawClass<TSink>(Xoshiro256x4 random, int offset, int size, ref TSink sink)
         where TSink : struct, ISink
     {
-        int k = 0;
-        for (; k + 1 < size; k += 2)
+        uint bound = (uint)size;
+        uint threshold = (0u - bound) % bound; // products whose low half falls below are biased
+        Span<uint> values = stackalloc uint[8];
+        for (int k = 0; k < size;)
         {
-            random.NextTwoBelow(size, out int first, out int second);
-            sink.Add(offset + first);
-            sink.Add(offset + second);
+            random.NextEight().StoreUnsafe(ref MemoryMarshal.GetReference(values));
+            for (int i = 0; i < values.Length && k < size; i++)
+            {
+                ulong product = (ulong)values[i] * bound;
+                if ((uint)product < threshold) continue;
+                sink.Add(offset + (int)(product >> 32));
+                k++;
+            }
         }
-        if (k < size) sink.Add(offset + random.NextBelow(size));
-    }
-
-    /// <summary>
-    /// Adds resample <paramref name="resample"/>'s multiplicity of each draw-space index to
-    /// <paramref name="counts"/> (which must be zero). Returns false if a multiplicity passed 255
-    /// (probability below 1e-400 for any size; the caller then falls back to <see cref="DrawRows"/>).
-    /// </summary>
-    public bool DrawCounts(int resample, byte[] counts)
-    {
-        if (counts.Length < Rows)
-            throw new ArgumentException($"counts has {counts.Length} entries; the resample needs {Rows}.", nameof(counts));
-        var sink = new CountSink(counts);
-        Draw(resample, ref sink);
-        return !sink.Overflowed;
+        return random;
     }
 
     /// <summary>Resample <paramref name="resample"/> as original row indices, materialised (the naive way).</summary>
@@ -86,16 +82,6 @@ internal sealed class StratifiedResampler
         var sink = new RowSink(this, new int[Rows]);
         Draw(resample, ref sink);
         return sink.Rows;
-    }
-
-    private struct CountSink(byte[] counts) : ISink
-    {
-        public bool Overflowed;
-
-        // Unchecked: DrawCounts checked the length and every draw-space index is below it.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(int drawIndex)
-            => Overflowed |= ++Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(counts), drawIndex) == 0;
     }
 
     private struct RowSink(StratifiedResampler resampler, int[] rows) : ISink

@@ -36,34 +36,33 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
         var (vColumn, vRule, vReason) = _contract.FirstViolation();
         var source = $"{Literal(file.Name)}, {Literal(file.Sha256)}";
         var at = $"TIMESTAMP {Literal(ingestedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff"))}";
-        var present = _contract.Names.Select(n => header.Contains(n) ? Ident(n) : $"NULL::VARCHAR AS {Ident(n)}");
         var record = header.Count == 0 ? "NULL::VARCHAR"
             : "coalesce(_raw, to_json(struct_pack(" + string.Join(", ", header.Select(h => $"{Ident(h)} := {Ident(h)}")) + "))::VARCHAR)";
+        // Views, not tables: the text is scanned once for the (few) bad rows and once as the good rows are
+        // written to Parquet, instead of materialising every row two more times. The record's JSON is
+        // built only for bad rows.
         db.Exec($"""
-            CREATE OR REPLACE TEMP TABLE checked_{index} AS
-            SELECT _line, _malformed, {record} AS _record, {string.Join(", ", present.DefaultIfEmpty("NULL AS _none"))} FROM {text}
+            CREATE OR REPLACE TEMP VIEW judged_{index} AS
+            SELECT *, {string.Join("", _contract.Names.Where(n => !header.Contains(n)).Select(m => $"NULL::VARCHAR AS {Ident(m)}, "))}
+                   CASE WHEN _malformed IS NOT NULL THEN NULL ELSE {vColumn} END AS _bad_column,
+                   CASE WHEN _malformed IS NOT NULL THEN 'malformed record' ELSE {vRule} END AS _bad_rule,
+                   CASE WHEN _malformed IS NOT NULL THEN _malformed ELSE {vReason} END AS _bad_reason
+            FROM {text}
             """);
         db.Exec($"""
-            CREATE OR REPLACE TEMP TABLE judged_{index} AS
-            SELECT *, CASE WHEN _malformed IS NOT NULL THEN NULL ELSE {vColumn} END AS _bad_column,
-                      CASE WHEN _malformed IS NOT NULL THEN 'malformed record' ELSE {vRule} END AS _bad_rule,
-                      CASE WHEN _malformed IS NOT NULL THEN _malformed ELSE {vReason} END AS _bad_reason
-            FROM checked_{index}
-            """);
-        db.Exec($"""
-            INSERT INTO {bad} SELECT {source}, _line, _bad_column, _bad_rule, _bad_reason, _record, {at}
+            INSERT INTO {bad} SELECT {source}, _line, _bad_column, _bad_rule, _bad_reason, {record}, {at}
             FROM judged_{index} WHERE _bad_reason IS NOT NULL
             """);
         var typed = _contract.Names.Select(n => $"{_contract.Typed(n)} AS {Ident(n)}");
         db.Exec($"""
-            CREATE OR REPLACE TEMP TABLE {good} AS
+            CREATE OR REPLACE TEMP VIEW {good} AS
             SELECT {string.Join(", ", typed)}, {Literal(file.Name)} AS _source_file, {Literal(file.Sha256)} AS _source_sha256,
                    _line AS _source_line, {at} AS _ingested_at
-            FROM judged_{index} WHERE _bad_reason IS NULL ORDER BY _line
+            FROM judged_{index} WHERE _bad_reason IS NULL
             """);
-        db.Exec($"DROP TABLE checked_{index}; DROP TABLE judged_{index}; DROP TABLE {text};");
-        return new FileValidationResult(file, good, bad, db.Scalar<long>($"SELECT count(*) FROM {good}"),
-            db.Scalar<long>($"SELECT count(*) FROM {bad}"), dropped, missing);
+        var total = db.Scalar<long>($"SELECT count(*) FROM {text}");
+        var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
+        return new FileValidationResult(file, good, bad, total - badRows, badRows, dropped, missing);
     }
 
     (IReadOnlyList<string> Dropped, IReadOnlyList<string> Missing) CheckSchema(RawFile file, IReadOnlyList<string> header)

@@ -30,6 +30,9 @@ public sealed class DeltaWriter(DuckDBConnection connection)
     /// </summary>
     public bool RetryOverwriteOnConflict { get; init; }
 
+    /// <summary>Called with the version about to be committed; lets tests interleave a competing writer.</summary>
+    internal Action<long>? BeforeCommitAttempt { get; init; }
+
     /// <summary>
     /// Writes <paramref name="selectSql"/>'s rows. With <paramref name="skipIfContentUnchanged"/>, nothing
     /// is committed when the latest version holds a write with the same content digest and schema.
@@ -39,49 +42,82 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         bool skipIfContentUnchanged = false, IReadOnlyDictionary<string, string>? extraCommitInfo = null)
     {
         var read = ReadLatest(table);
-        var (fields, expressions) = DescribeQuery(selectSql);
-
-        Directory.CreateDirectory(table.Folder);
-        var fileName = $"part-00000-{Guid.NewGuid()}-c000.snappy.parquet";
-        var filePath = Path.Combine(table.Folder, fileName);
-        var written = CopyToParquet(selectSql, expressions, filePath, fields);
-        var digest = ContentDigest(filePath, fields);
-        CtBuild.Pipeline.FaultInjection.Point($"lake.after-data-file:{Path.GetFileName(table.Folder)}", filePath);
-        var add = new NewFile(fileName, written.Size, written.Rows, written.StatsJson, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-
-        for (int attempt = 1; ; attempt++)
+        var (add, fields, filePath) = WriteDataFile(table, selectSql);
+        try
         {
-            if (skipIfContentUnchanged && read != null && LatestDigest(table, read.Version) == digest
-                && SameSchema(DeltaSchema.Parse(read.Metadata.SchemaString), fields))
+            var digest = ContentDigest(filePath, fields);
+            CtBuild.Pipeline.FaultInjection.Point($"lake.after-data-file:{Path.GetFileName(table.Folder)}", filePath);
+            for (int attempt = 1; ; attempt++)
             {
-                File.Delete(filePath);
-                return new DeltaCommitResult(read.Version, false, 0, digest);
-            }
-            var newMetadata = PlanMetadata(table, read, fields, mode);
-            var version = read is null ? 0 : read.Version + 1;
-            var commit = CommitText(read, newMetadata, mode, add, operation, operationParameters, lineage, digest, extraCommitInfo);
-            if (CommitFile.TryCreate(table.Folder, version, commit))
-                return new DeltaCommitResult(version, true, written.Rows, digest);
+                if (skipIfContentUnchanged && read != null && LatestDigest(table, read.Version) == digest
+                    && SameSchema(DeltaSchema.Parse(read.Metadata.SchemaString), fields))
+                {
+                    File.Delete(filePath);
+                    return new DeltaCommitResult(read.Version, false, 0, digest);
+                }
+                var newMetadata = PlanMetadata(table, read, fields, mode);
+                var version = read is null ? 0 : read.Version + 1;
+                var commit = CommitText(read, newMetadata, mode, add, operation, operationParameters, lineage, digest, extraCommitInfo);
+                BeforeCommitAttempt?.Invoke(version);
+                if (CommitFile.TryCreate(table.Folder, version, commit))
+                    return new DeltaCommitResult(version, true, add.Rows, digest);
 
-            // Another writer took this version: re-read and decide whether our commit still makes sense.
-            var latest = ReadLatest(table)!;
-            var conflict = FindConflict(table, read, latest, mode, fields);
-            if (conflict != null || attempt >= MaxAttempts)
-            {
-                File.Delete(filePath);
-                throw new DeltaConflictException(
-                    $"Table {table.Folder}: this {mode.ToString().ToLowerInvariant()} ({operation}) was based on version " +
-                    $"{(read is null ? "none (new table)" : read.Version)}, but version {version} was committed by another writer " +
-                    $"(latest is now {latest.Version}); {conflict ?? $"gave up after {attempt} attempts"}. Nothing was committed. " +
-                    "Re-run the step so it reads the new snapshot" +
-                    (mode == WriteMode.Overwrite ? ", or set RetryOverwriteOnConflict to let the last writer win." : "."));
+                // Another writer took this version: re-read and decide whether our commit still makes sense.
+                var latest = ReadLatest(table)!;
+                var conflict = FindConflict(table, read, latest, mode, fields);
+                if (conflict != null || attempt >= MaxAttempts)
+                    throw new DeltaConflictException(
+                        $"Table {table.Folder}: this {mode.ToString().ToLowerInvariant()} ({operation}) was based on version " +
+                        $"{(read is null ? "none (new table)" : read.Version)}, but version {version} was committed by another writer " +
+                        $"(latest is now {latest.Version}); {conflict ?? $"gave up after {attempt} attempts"}. Nothing was committed. " +
+                        "Re-run the step so it reads the new snapshot" +
+                        (mode == WriteMode.Overwrite ? ", or set RetryOverwriteOnConflict to let the last writer win." : "."));
+                read = latest;
             }
-            read = latest;
+        }
+        catch
+        {
+            File.Delete(filePath); // not committed: nothing references it
+            throw;
         }
     }
 
+    /// <summary>
+    /// Runs the query once into a parquet file, then reads the file's schema. Only when a column needs
+    /// converting (naive timestamps, unsigned integers) is the file rewritten from itself, which is far
+    /// cheaper than describing and running the query twice (DESCRIBE over read_csv re-sniffs the CSV).
+    /// </summary>
+    private (NewFile Add, List<DeltaField> Fields, string FilePath) WriteDataFile(DeltaTable table, string selectSql)
+    {
+        Directory.CreateDirectory(table.Folder);
+        var filePath = NewDataFilePath(table);
+        try
+        {
+            var (rows, statistics) = CopyToParquet($"SELECT * FROM ({selectSql}) AS ctb_source", filePath);
+            var source = $"SELECT * FROM read_parquet({DeltaSchema.Literal(filePath)})";
+            var (fields, expressions, needsConversion) = DescribeQuery(source);
+            if (needsConversion)
+            {
+                var converted = NewDataFilePath(table);
+                (rows, statistics) = CopyToParquet($"SELECT {string.Join(", ", expressions)} FROM ({source})", converted);
+                File.Delete(filePath);
+                filePath = converted;
+            }
+            var add = new NewFile(Path.GetFileName(filePath), new FileInfo(filePath).Length, rows,
+                StatsJson(rows, statistics, fields), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            return (add, fields, filePath);
+        }
+        catch
+        {
+            File.Delete(filePath);
+            throw;
+        }
+    }
+
+    private static string NewDataFilePath(DeltaTable table) =>
+        Path.Combine(table.Folder, $"part-00000-{Guid.NewGuid()}-c000.snappy.parquet");
+
     private sealed record NewFile(string Path, long Size, long Rows, string StatsJson, long ModificationTime);
-    private sealed record WrittenFile(long Rows, long Size, string StatsJson);
 
     private static TableState? ReadLatest(DeltaTable table)
     {
@@ -149,8 +185,9 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         return merged.Count == current.Count ? null : read.Metadata with { SchemaString = DeltaSchema.ToSchemaString(merged) };
     }
 
-    private (List<DeltaField> Fields, List<string> Expressions) DescribeQuery(string selectSql)
+    private (List<DeltaField> Fields, List<string> Expressions, bool NeedsConversion) DescribeQuery(string selectSql)
     {
+        bool needsConversion = false;
         var rows = DuckDbQuery.Rows(connection, $"DESCRIBE ({selectSql})");
         var fields = new List<DeltaField>();
         var expressions = new List<string>();
@@ -160,24 +197,21 @@ public sealed class DeltaWriter(DuckDBConnection connection)
             var (deltaType, expression) = DeltaSchema.FromDuckDb((string)row[1]!, DeltaSchema.Quote(name));
             fields.Add(new DeltaField(name, deltaType, true));
             expressions.Add(expression + " AS " + DeltaSchema.Quote(name));
+            needsConversion |= expression != DeltaSchema.Quote(name);
         }
         var duplicate = fields.GroupBy(f => f.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate != null)
             throw new DeltaWriteException($"The query returns column '{duplicate.Key}' more than once (Delta names are case-insensitive). Alias the columns apart.");
-        return (fields, expressions);
+        return (fields, expressions, needsConversion);
     }
 
-    private WrittenFile CopyToParquet(string selectSql, List<string> expressions, string filePath, IReadOnlyList<DeltaField> fields)
+    private (long Rows, IDictionary? Statistics) CopyToParquet(string query, string filePath)
     {
-        var sql = $"COPY (SELECT {string.Join(", ", expressions)} FROM ({selectSql}) AS ctb_source) " +
-                  $"TO {DeltaSchema.Literal(filePath)} (FORMAT parquet, COMPRESSION snappy, RETURN_STATS)";
-        var rows = DuckDbQuery.Rows(connection, sql);
+        var rows = DuckDbQuery.Rows(connection,
+            $"COPY ({query}) TO {DeltaSchema.Literal(filePath)} (FORMAT parquet, COMPRESSION snappy, RETURN_STATS)");
         if (rows.Count != 1)
             throw new InvalidOperationException($"DuckDB wrote {rows.Count} files for {filePath}; expected exactly one.");
-        var row = rows[0];
-        long count = Convert.ToInt64(row[1], CultureInfo.InvariantCulture);
-        long size = new FileInfo(filePath).Length;
-        return new WrittenFile(count, size, StatsJson(count, row[4] as IDictionary, fields));
+        return (Convert.ToInt64(rows[0][1], CultureInfo.InvariantCulture), rows[0][4] as IDictionary);
     }
 
     /// <summary>Delta <c>stats</c> from DuckDB's per-column statistics (strings) converted to JSON types.</summary>

@@ -42,10 +42,38 @@ public sealed class EvaluateStage : Stage
     public override StageOutputs Run(StageContext context)
     {
         var ws = context.Workspace;
-        var cfg = ws.Config.Evaluate;
         var candidate = CandidateModel.Read(ws.CandidateDir)
             ?? throw new CtBuildException($"No candidate model in {ws.CandidateDir}. Run `ctb tune` first.");
         var splits = LakeTables.Open(ws, SplitStage.Table).Snapshot(candidate.SplitsVersion);
+        var (decision, championVersion, championSha, differences) =
+            ScoreAgainstChampion(ws, splits, CandidateModel.ModelPath(ws.CandidateDir), candidate.Signature, context.Log);
+
+        var store = TrackingStore.Open(ws.TrackingDir);
+        using var run = store.StartRun(ws.Config.Name, $"evaluate {DateTime.UtcNow:yyyy-MM-dd HH:mm}", codeVersion: Tracking.CodeVersion.Detect(ws.Root),
+            tags: new Dictionary<string, string> { ["stage"] = "evaluate", ["decision"] = decision.Outcome.ToString(), ["candidate_run"] = candidate.TrialRunId });
+        run.LogInput(SplitStage.Table, splits.Version, candidate.SplitsDigest);
+        LogDecision(run, decision);
+        run.End(RunStatus.Finished);
+
+        var record = new EvaluationRecord(decision, candidate.ModelSha256, candidate.TrialRunId, championVersion, championSha,
+            differences, run.RunId, DateTimeOffset.UtcNow);
+        Directory.CreateDirectory(ws.DecisionDir);
+        FaultInjection.Point("evaluate.before-decision", EvaluationRecord.PathIn(ws.DecisionDir));
+        record.Write(ws.DecisionDir);
+        context.Log.Info($"evaluate: {decision.Outcome}: {decision.Reason}");
+        return StageOutputs.Of($"{decision.Outcome}: {decision.Reason}",
+            ("decision.sha256", Hashing.Sha256File(EvaluationRecord.PathIn(ws.DecisionDir))), ("decision", decision.Outcome.ToString()));
+    }
+
+    /// <summary>
+    /// Scores the model at <paramref name="modelPath"/> and the workspace's champion on the test split of
+    /// <paramref name="splits"/> and lets the gate decide with the workspace's evaluate config. Used by Evaluate
+    /// for the tuned candidate and by import for a model published from another environment.
+    /// </summary>
+    public static ChampionComparison ScoreAgainstChampion(Configuration.Workspace ws, Lake.DeltaSnapshot splits, string modelPath,
+        FeatureSignature signature, IPipelineLog log)
+    {
+        var cfg = ws.Config.Evaluate;
         var snapshot = new TestSnapshotRef(SplitStage.Table, splits.Version);
         var ml = new MLContext(1);
 
@@ -57,15 +85,15 @@ public sealed class EvaluateStage : Stage
         var (championVersion, championSha) = Champion(ws);
         using (var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill")))
         {
-            test = ModelInput.Load(db, splits, candidate.Signature, "test", ws.Config.Split.Key);
-            candidateScores = ModelScoring.Score(ModelScoring.Load(ml, CandidateModel.ModelPath(ws.CandidateDir)), test);
+            test = ModelInput.Load(db, splits, signature, "test", ws.Config.Split.Key);
+            candidateScores = ModelScoring.Score(ModelScoring.Load(ml, modelPath), test);
             if (championVersion is { } v)
             {
                 var registry = ModelRegistry.Open(ws.RegistryRoot);
                 var champion = registry.GetVersion(ws.Config.Name, v);
-                var signature = SignatureOf(champion, candidate.Signature.Label);
-                differences = signature.Differences(candidate.Signature);
-                var missing = signature.MissingFrom(splits.Schema.Select(f => f.Name));
+                var championSignature = SignatureOf(champion, signature.Label);
+                differences = championSignature.Differences(signature);
+                var missing = championSignature.MissingFrom(splits.Schema.Select(f => f.Name));
                 if (missing.Count > 0)
                     unscorable = $"champion v{v}'s input signature no longer matches the features ({string.Join(", ", differences)}); " +
                                  $"column(s) {string.Join(", ", missing)} are gone, so it cannot be scored";
@@ -74,21 +102,22 @@ public sealed class EvaluateStage : Stage
                     registry.VerifyArtifacts(ws.Config.Name, v); // refuses a model file that does not match its sha256
                     using var stream = registry.OpenModelFile(ws.Config.Name, v);
                     var model = ml.Model.Load(stream, out _);
-                    var championTest = ModelInput.Load(db, splits, signature, "test", ws.Config.Split.Key);
+                    var championTest = ModelInput.Load(db, splits, championSignature, "test", ws.Config.Split.Key);
                     championScores = ModelScoring.Score(model, championTest);
                     if (differences.Count > 0)
-                        context.Log.Warning($"the champion v{v} was trained on different features ({string.Join(", ", differences)}); it is scored through its own saved pipeline");
+                        log.Warning($"the champion v{v} was trained on different features ({string.Join(", ", differences)}); it is scored through its own saved pipeline");
                 }
             }
         }
 
         var options = new GateOptions(cfg.BootstrapRatio, cfg.Resamples, (ulong)cfg.Seed, cfg.MinAuc, cfg.MinGain, cfg.Threshold);
         var decision = Gate.Decide(options, test.Labels, candidateScores, championScores, snapshot, unscorable);
+        return new ChampionComparison(decision, championVersion, championSha, differences);
+    }
 
-        var store = TrackingStore.Open(ws.TrackingDir);
-        using var run = store.StartRun(ws.Config.Name, $"evaluate {DateTime.UtcNow:yyyy-MM-dd HH:mm}", codeVersion: Tracking.CodeVersion.Detect(ws.Root),
-            tags: new Dictionary<string, string> { ["stage"] = "evaluate", ["decision"] = decision.Outcome.ToString(), ["candidate_run"] = candidate.TrialRunId });
-        run.LogInput(SplitStage.Table, splits.Version, candidate.SplitsDigest);
+    /// <summary>Logs a decision's figures and curves to an evaluation run.</summary>
+    public static void LogDecision(RunWriter run, GateDecision decision)
+    {
         run.LogMetric("test_auc", decision.Candidate.Auc);
         run.LogMetric("test_logloss", decision.Candidate.LogLoss);
         if (decision.Champion is { } c) run.LogMetric("champion_test_auc", c.Auc);
@@ -96,16 +125,6 @@ public sealed class EvaluateStage : Stage
         if (decision.DeLong is { } d) run.LogMetric("delong_p", d.P);
         run.LogArtifactText("roc.json", System.Text.Json.JsonSerializer.Serialize(decision.Candidate.Roc));
         run.LogArtifactText("pr.json", System.Text.Json.JsonSerializer.Serialize(decision.Candidate.PrecisionRecall));
-        run.End(RunStatus.Finished);
-
-        var record = new EvaluationRecord(decision, candidate.ModelSha256, candidate.TrialRunId, championVersion, championSha,
-            differences, run.RunId, DateTimeOffset.UtcNow);
-        Directory.CreateDirectory(ws.DecisionDir);
-        FaultInjection.Point("evaluate.before-decision", EvaluationRecord.PathIn(ws.DecisionDir));
-        record.Write(ws.DecisionDir);
-        context.Log.Info($"evaluate: {decision.Outcome}: {decision.Reason}");
-        return StageOutputs.Of($"{decision.Outcome}: {decision.Reason}",
-            ("decision.sha256", Hashing.Sha256File(EvaluationRecord.PathIn(ws.DecisionDir))), ("decision", decision.Outcome.ToString()));
     }
 
     /// <summary>The champion's version and the sha256 of its model file, or nulls when there is none.</summary>
@@ -123,3 +142,7 @@ public sealed class EvaluateStage : Stage
         version.InputSignature.Where(c => c.Type == "categorical").Select(c => c.Name).ToList(),
         label);
 }
+
+/// <summary>A model scored against the workspace's champion: the gate's decision and which champion it was about.</summary>
+/// <param name="SignatureDifferences">How the champion's input signature differs from the model's, in words; empty when equal.</param>
+public sealed record ChampionComparison(GateDecision Decision, int? ChampionVersion, string? ChampionSha256, IReadOnlyList<string> SignatureDifferences);

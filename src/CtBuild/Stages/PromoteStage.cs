@@ -94,15 +94,17 @@ public sealed class PromoteStage : Stage
             ("candidate.sha256", candidate.ModelSha256), ("commit", update.Commit?.CommitId ?? ""));
     }
 
-    static int NextVersion(ModelRegistry registry, string name)
+    internal static int NextVersion(ModelRegistry registry, string name)
     {
         try { return registry.Get(name).Versions.Select(v => v.Version).DefaultIfEmpty(0).Max() + 1; }
         catch (RegistryException) { return 1; }
     }
 
     /// <summary>"Promote adult-income v4: AUC 0.9281 vs 0.9254 (win 97.1% ≥ 95%, ΔAUC +0.0027 [+0.0009, +0.0046])".</summary>
-    public static string CommitMessage(string name, int version, GateDecision d)
+    /// <param name="origin">Where the model came from when not tuned here, e.g. "imported from dev v3"; shown after the version.</param>
+    public static string CommitMessage(string name, int version, GateDecision d, string? origin = null)
     {
+        if (origin is not null) return CommitMessage(name, version, d).Replace($"v{version}: ", $"v{version} ({origin}): ");
         var c = d.Candidate.Auc.ToString("0.0000", CultureInfo.InvariantCulture);
         if (d.Bootstrap is not { } b || d.Champion is null)
             return $"Promote {name} v{version}: AUC {c} (no champion to beat; floor {d.Options.MinAuc.ToString("0.00##", CultureInfo.InvariantCulture)})";
@@ -112,7 +114,7 @@ public sealed class PromoteStage : Stage
                $"(win {P(b.WinRatio)} ≥ {P(d.Options.BootstrapRatio).Replace(".0%", "%")}, ΔAUC {S(b.MeanDelta)} [{S(b.DeltaLower)}, {S(b.DeltaUpper)}])";
     }
 
-    static Dictionary<string, double> Numbers(GateDecision d)
+    internal static Dictionary<string, double> Numbers(GateDecision d)
     {
         var n = new Dictionary<string, double>
         {

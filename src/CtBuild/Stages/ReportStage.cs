@@ -36,7 +36,7 @@ public sealed class ReportStage : Stage
     public override StageOutputs Run(StageContext context)
     {
         var report = Build(context, promotedVersion: null);
-        var written = Write(context, report);
+        var written = Write(context, report, toJobSummary: true);
         return StageOutputs.Of($"{report.Decision.OutcomeLabel}: {written.ReportHtml} ({written.ReportHtmlBytes / 1024} KiB)",
             ("report", written.ReportHtml), ("run", report.RunId));
     }
@@ -45,10 +45,10 @@ public sealed class ReportStage : Stage
     public static void Refresh(StageContext context, int? promotedVersion)
     {
         if (EvaluationRecord.Read(context.Workspace.DecisionDir) is null) return;
-        Write(context, Build(context, promotedVersion));
+        Write(context, Build(context, promotedVersion), toJobSummary: false);
     }
 
-    static WrittenReport Write(StageContext context, PipelineReport report)
+    static WrittenReport Write(StageContext context, PipelineReport report, bool toJobSummary)
     {
         var ws = context.Workspace;
         var templates = ws.Config.Report.Templates is { } t ? ws.Resolve(t) : null;
@@ -56,7 +56,7 @@ public sealed class ReportStage : Stage
             throw new ConfigException($"report.templates names {templates}, which does not exist. Create it or remove the key to use the embedded templates.");
         var written = new ReportWriter(ws.ReportsDir, new ReportRenderer(templates)).Write(report);
         var github = GitHubActions.FromProcess();
-        if (github.IsActive) github.AppendStepSummary(File.ReadAllText(written.RunSummary));
+        if (toJobSummary && github.IsActive) github.AppendStepSummary(File.ReadAllText(written.RunSummary));
         return written;
     }
 

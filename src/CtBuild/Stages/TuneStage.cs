@@ -86,7 +86,7 @@ public sealed class TuneStage : Stage
             try
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                var (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, ThreadSafe(trial.Params, parallelism)), cfg.Seed + trial.Number);
+                var (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: parallelism > 1 ? 1 : null), cfg.Seed + trial.Number);
                 run.LogMetric("valid_auc", auc);
                 run.LogMetric("valid_logloss", logLoss);
                 run.LogMetric("training_seconds", clock.Elapsed.TotalSeconds);
@@ -137,6 +137,7 @@ public sealed class TuneStage : Stage
             splits.Version, splitsDigest, signature, sha, importance, trials, cfg.Sampler, result.StopReason.ToString(), DateTimeOffset.UtcNow);
         candidate.Write(ws.CandidateDir);
 
+        store.SetTag(bestRunId, "candidate", "true");
         tuningRun.LogMetric("best_valid_auc", best.Value!.Value);
         tuningRun.SetTag("best_trial_run", bestRunId);
         tuningRun.SetTag("stop_reason", result.StopReason.ToString());
@@ -156,9 +157,6 @@ public sealed class TuneStage : Stage
         if (input.Rows.Count == 0 || positives == 0 || positives == input.Rows.Count)
             throw new CtBuildException($"The {split} split of splits v{version} has {input.Rows.Count} rows and {positives} positives: a model needs both classes. Add data or change the split ratios.");
     }
-
-    /// <summary>Parallel trials each get one thread, so two trials use two cores instead of fighting over both.</summary>
-    static IReadOnlyDictionary<string, object> ThreadSafe(IReadOnlyDictionary<string, object> p, int parallelism) => p;
 
     static string Format(object value) => value switch
     {

@@ -9,7 +9,12 @@ namespace CtBuild.Storage;
 /// </summary>
 public static class AtomicFile
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Named floating-point literals: a DeLong z or p can be NaN or ∞ (e.g. identical models), and must round-trip.
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

@@ -93,6 +93,21 @@ public sealed class TrackingStore
         return writer;
     }
 
+    /// <summary>
+    /// Tags a run after it ended, as MLflow allows (e.g. <c>candidate=true</c> on the best trial once the search
+    /// is over): one more line appended to the run's event log; nothing written before is changed.
+    /// </summary>
+    public void SetTag(string runId, string key, string value)
+    {
+        if (!File.Exists(RunFiles.MetaPath(Root, runId)))
+            throw new TrackingException($"Run {runId} does not exist in {Root}.");
+        var seq = RunFiles.ReadEvents(Root, runId).Select(e => e.Seq).DefaultIfEmpty(0).Max() + 1;
+        var line = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new RunEvent(runId, seq, RunFiles.Now(), "tag", key, Value: value), RunFiles.Json);
+        using var events = new FileStream(RunFiles.EventsPath(Root, runId), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        events.Write([.. line, (byte)'\n']);
+        events.Flush(flushToDisk: true);
+    }
+
     /// <summary>Reads one run.</summary>
     /// <exception cref="TrackingException">No run with that id.</exception>
     public RunRecord GetRun(string runId)

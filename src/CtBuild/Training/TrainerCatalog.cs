@@ -49,15 +49,16 @@ public static class TrainerCatalog
 
     /// <summary>
     /// Builds the estimator for one tuning trial: the trainer is <c>parameters["trainer"]</c>, every other entry is
-    /// one of its parameters.
+    /// one of its parameters. When the space has other top-level parameters too, pick the trainer's with
+    /// <see cref="Tuning.SearchSpace.BranchValues"/> and call <see cref="TrainerSpec.Create"/>.
     /// </summary>
     public static IEstimator<ITransformer> Create(MLContext ml, IReadOnlyDictionary<string, object> parameters,
-        string labelColumn = "Label", string featuresColumn = "Features")
+        string labelColumn = "Label", string featuresColumn = "Features", int? threads = null)
     {
         if (!parameters.TryGetValue(Tuning.SearchSpaceParser.TrainerKey, out var name) || name is not string trainer)
             throw new ArgumentException($"The trial parameters have no '{Tuning.SearchSpaceParser.TrainerKey}' name; "
                 + $"add \"trainer\" to the search space (known trainers: {string.Join(", ", Names)}).", nameof(parameters));
         var rest = parameters.Where(p => p.Key != Tuning.SearchSpaceParser.TrainerKey).ToDictionary(p => p.Key, p => p.Value);
-        return Get(trainer).Create(ml, rest, labelColumn, featuresColumn);
+        return Get(trainer).Create(ml, rest, labelColumn, featuresColumn, threads);
     }
 }

@@ -23,6 +23,7 @@ internal static class LinearTrainers
             {
                 LabelColumnName = label,
                 FeatureColumnName = features,
+                NumberOfThreads = p.Threads,
                 L2Regularization = p.Single("l2Regularization"),
                 L1Regularization = p.Single("l1Regularization"),
                 MaximumNumberOfIterations = p.Int("maximumNumberOfIterations"),
@@ -48,6 +49,7 @@ internal static class LinearTrainers
             {
                 LabelColumnName = label,
                 FeatureColumnName = features,
+                NumberOfThreads = p.Threads,
                 L2Regularization = p.Single("l2Regularization")!.Value,
                 L1Regularization = p.Single("l1Regularization")!.Value,
                 OptimizationTolerance = p.Single("optimizationTolerance")!.Value,
@@ -74,6 +76,7 @@ internal static class LinearTrainers
             {
                 LabelColumnName = label,
                 FeatureColumnName = features,
+                NumberOfThreads = p.Threads,
                 L2Regularization = p.Single("l2Regularization")!.Value,
                 NumberOfIterations = p.Int("numberOfIterations")!.Value,
                 LearningRate = p.Real("learningRate")!.Value,

@@ -8,13 +8,19 @@ namespace CtBuild.Training;
 /// <summary>Tree ensembles: no normalisation needed, split gains readable as importances.</summary>
 internal static class TreeTrainers
 {
+    // FastTree and FastForest share ML.NET's tree-shape options and their defaults.
+    private static readonly TrainerParameter[] TreeShape =
+    [
+        Integer("numberOfLeaves", 2, 1024, 20, "Maximum leaves per tree."),
+        Integer("numberOfTrees", 1, 5000, 100, "Trees in the ensemble."),
+        Integer("minimumExampleCountPerLeaf", 1, 10_000, 10, "Fewest training rows a leaf may hold."),
+    ];
+
     public static readonly TrainerSpec FastTree = new(
         "FastTree",
         "Gradient-boosted trees (MART); calibrated.",
         [
-            Integer("numberOfLeaves", 2, 1024, 20, "Maximum leaves per tree."),
-            Integer("numberOfTrees", 1, 5000, 100, "Trees in the ensemble."),
-            Integer("minimumExampleCountPerLeaf", 1, 10_000, 10, "Fewest training rows a leaf may hold."),
+            .. TreeShape,
             Real("learningRate", 1e-4, 1, 0.2, "Shrinkage applied to each tree."),
             Real("featureFraction", 0.01, 1, 1, "Fraction of features considered per tree."),
         ],
@@ -23,6 +29,7 @@ internal static class TreeTrainers
         {
             LabelColumnName = label,
             FeatureColumnName = features,
+            NumberOfThreads = p.Threads,
             NumberOfLeaves = p.Int("numberOfLeaves")!.Value,
             NumberOfTrees = p.Int("numberOfTrees")!.Value,
             MinimumExampleCountPerLeaf = p.Int("minimumExampleCountPerLeaf")!.Value,
@@ -35,9 +42,7 @@ internal static class TreeTrainers
         "FastForest",
         "Random forest of regression trees; Platt-calibrated on the training data.",
         [
-            Integer("numberOfLeaves", 2, 1024, 20, "Maximum leaves per tree."),
-            Integer("numberOfTrees", 1, 5000, 100, "Trees in the forest."),
-            Integer("minimumExampleCountPerLeaf", 1, 10_000, 10, "Fewest training rows a leaf may hold."),
+            .. TreeShape,
             Real("featureFraction", 0.01, 1, 0.7, "Fraction of features considered per tree."),
             Real("baggingExampleFraction", 0.01, 1, 0.7, "Fraction of rows sampled per tree."),
         ],
@@ -46,6 +51,7 @@ internal static class TreeTrainers
             {
                 LabelColumnName = label,
                 FeatureColumnName = features,
+                NumberOfThreads = p.Threads,
                 NumberOfLeaves = p.Int("numberOfLeaves")!.Value,
                 NumberOfTrees = p.Int("numberOfTrees")!.Value,
                 MinimumExampleCountPerLeaf = p.Int("minimumExampleCountPerLeaf")!.Value,
@@ -71,6 +77,7 @@ internal static class TreeTrainers
         {
             LabelColumnName = label,
             FeatureColumnName = features,
+            NumberOfThreads = p.Threads,
             NumberOfLeaves = p.Int("numberOfLeaves"),
             NumberOfIterations = p.Int("numberOfIterations")!.Value,
             LearningRate = p.Real("learningRate"),

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using System.Reflection;
 using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
@@ -39,13 +40,6 @@ public static class TrainerFeatureImportance
         _ => null,
     };
 
-    private static int Depth(Type? t)
-    {
-        var depth = 0;
-        for (; t is not null; t = t.BaseType) depth++;
-        return depth;
-    }
-
     private static IReadOnlyList<float>? Weights(object? predictor)
     {
         switch (predictor)
@@ -57,13 +51,19 @@ public static class TrainerFeatureImportance
                 trees.GetFeatureWeights(ref buffer);
                 return buffer.DenseValues().ToArray();
             case CalibratedModelParametersBase calibrated:
-                // The calibrated wrapper is generic over its sub-model; its non-generic base does not expose it.
-                // The derived generic type re-declares SubModel with a narrower type, so pick the most derived one.
-                var subModel = calibrated.GetType().GetProperties().Where(p => p.Name == "SubModel")
-                    .OrderByDescending(p => Depth(p.DeclaringType)).FirstOrDefault()?.GetValue(calibrated);
-                return Weights(subModel);
+                return Weights(SubModel(calibrated));
             default:
                 return null;
         }
+    }
+
+    // ML.NET exposes the wrapped model only on the generic CalibratedModelParametersBase<TSubModel, TCalibrator>
+    // (its feature-weights interface is internal), so read SubModel from that base type.
+    private static object? SubModel(CalibratedModelParametersBase calibrated)
+    {
+        for (var type = calibrated.GetType(); type is not null; type = type.BaseType)
+            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(CalibratedModelParametersBase<,>))
+                return type.GetProperty("SubModel", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)?.GetValue(calibrated);
+        return null;
     }
 }

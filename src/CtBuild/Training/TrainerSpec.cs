@@ -44,8 +44,10 @@ public sealed class TrainerSpec
     /// Builds the ML.NET estimator. Parameters left out keep their defaults; unknown names, wrong types and
     /// values outside a parameter's range are refused with an <see cref="ArgumentException"/>.
     /// </summary>
+    /// <param name="threads">Threads the trainer may use; null lets ML.NET use every core. Parallel trials pass 1
+    /// so that two trials on two cores don't each start a thread per core and fight over them.</param>
     public IEstimator<ITransformer> Create(MLContext ml, IReadOnlyDictionary<string, object> parameters,
-        string labelColumn = "Label", string featuresColumn = "Features")
+        string labelColumn = "Label", string featuresColumn = "Features", int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(ml);
         var values = new Dictionary<string, object>();
@@ -57,15 +59,17 @@ public sealed class TrainerSpec
                     nameof(parameters));
             values[name] = parameter.Coerce(value);
         }
-        return _build(ml, new TrainerValues(this, values), labelColumn, featuresColumn);
+        return _build(ml, new TrainerValues(this, values, threads), labelColumn, featuresColumn);
     }
 
     public override string ToString() => Name;
 }
 
 /// <summary>The checked parameter values of one Create call, falling back to each parameter's default.</summary>
-internal sealed class TrainerValues(TrainerSpec spec, IReadOnlyDictionary<string, object> values)
+internal sealed class TrainerValues(TrainerSpec spec, IReadOnlyDictionary<string, object> values, int? threads = null)
 {
+    public int? Threads => threads;
+
     private object? Get(string name) =>
         values.TryGetValue(name, out var v) ? v
         : (spec.Parameters.FirstOrDefault(p => p.Name == name)

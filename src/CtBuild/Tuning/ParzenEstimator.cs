@@ -18,6 +18,7 @@ internal sealed class ParzenEstimator
     private readonly double[] _sigmas = [];
     private readonly double[] _logNormalisers = []; // log weight − log σ − log √(2π) − log mass, per kernel
     private readonly double[][] _categoryLogProbabilities = [];
+    private readonly double[] _terms; // scratch for LogPdf, one slot per kernel
 
     /// <param name="observations">Internal values, oldest first.</param>
     /// <param name="weights">One weight per observation (see <see cref="TpeSampler.DefaultWeights"/>).</param>
@@ -28,6 +29,7 @@ internal sealed class ParzenEstimator
         var kernelWeights = weights.Append(parameters.PriorWeight).ToArray();
         double total = kernelWeights.Sum();
         _logWeights = kernelWeights.Select(w => Math.Log(w / total)).ToArray();
+        _terms = new double[_logWeights.Length];
 
         if (distribution is CategoricalDistribution categorical)
         {
@@ -68,19 +70,24 @@ internal sealed class ParzenEstimator
         return _distribution.ToInternal(_distribution.ToExternal(x));
     }
 
-    /// <summary>Log density (log probability for categoricals) at internal value <paramref name="x"/>.</summary>
+    /// <summary>Log density (log probability for categoricals) at internal value <paramref name="x"/>. Not thread-safe (reuses a buffer).</summary>
     public double LogPdf(double x)
     {
+        var terms = _terms;
         if (_distribution is CategoricalDistribution)
         {
             int c = (int)x;
-            return LogSumExp(_logWeights.Length, k => _logWeights[k] + _categoryLogProbabilities[k][c]);
+            for (int k = 0; k < terms.Length; k++) terms[k] = _logWeights[k] + _categoryLogProbabilities[k][c];
         }
-        return LogSumExp(_mus.Length, k =>
+        else
         {
-            double z = (x - _mus[k]) / _sigmas[k];
-            return _logNormalisers[k] - 0.5 * z * z;
-        });
+            for (int k = 0; k < terms.Length; k++)
+            {
+                double z = (x - _mus[k]) / _sigmas[k];
+                terms[k] = _logNormalisers[k] - 0.5 * z * z;
+            }
+        }
+        return LogSumExp(terms);
     }
 
     private int PickKernel(Random random)
@@ -116,14 +123,13 @@ internal sealed class ParzenEstimator
         return sigmas;
     }
 
-    // Two passes (max, then sum) keep exp() from underflowing; the term function is cheap, so computing it twice beats allocating.
-    private static double LogSumExp(int count, Func<int, double> term)
+    private static double LogSumExp(double[] terms)
     {
         double max = double.NegativeInfinity;
-        for (int k = 0; k < count; k++) max = Math.Max(max, term(k));
+        foreach (var t in terms) max = Math.Max(max, t);
         if (double.IsNegativeInfinity(max)) return max;
         double sum = 0;
-        for (int k = 0; k < count; k++) sum += Math.Exp(term(k) - max);
+        foreach (var t in terms) sum += Math.Exp(t - max);
         return max + Math.Log(sum);
     }
 }

@@ -13,26 +13,8 @@ public sealed class RandomSampler(int? seed = null) : ISampler
     }
 
     /// <summary>A uniform draw of every active parameter of <paramref name="space"/>, shared with TPE's startup trials.</summary>
-    internal static void SampleInto(SearchSpace space, Dictionary<string, object> values, Random random)
-    {
-        foreach (var node in space.Nodes)
-        {
-            switch (node)
-            {
-                case ConstantNode c:
-                    values[c.Name] = c.Value;
-                    break;
-                case ParameterNode p:
-                    values[p.Name] = Draw(p.Distribution, random);
-                    break;
-                case ChoiceNode c:
-                    var label = (string)Draw(c.Distribution, random);
-                    values[c.Name] = label;
-                    SampleInto(c.Branch(label).Space, values, random);
-                    break;
-            }
-        }
-    }
+    internal static void SampleInto(SearchSpace space, Dictionary<string, object> values, Random random) =>
+        space.Sample(random, values, (r, _, distribution) => Draw(distribution, r), (r, _, _) => r);
 
     internal static object Draw(Distribution distribution, Random random) => distribution is CategoricalDistribution c
         ? c.Choices[random.Next(c.Choices.Count)]

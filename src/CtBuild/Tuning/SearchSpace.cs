@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace CtBuild.Tuning;
 
 /// <summary>
@@ -27,6 +29,74 @@ public sealed class SearchSpace
         ChoiceNode c => c.Branches.SelectMany(b => b.Space.AllNames()).Prepend(c.Name),
         _ => [n.Name],
     }).Distinct();
+
+    /// <summary>
+    /// The values in <paramref name="values"/> that belong to the chosen branch of the top-level choice
+    /// <paramref name="choiceName"/>, nested choices included: e.g. the chosen trainer's own parameters, without
+    /// the trainer name and without other top-level parameters.
+    /// </summary>
+    /// <exception cref="ArgumentException">The space has no such choice, or the values do not choose a branch of it.</exception>
+    public IReadOnlyDictionary<string, object> BranchValues(IReadOnlyDictionary<string, object> values, string choiceName)
+    {
+        var choice = Nodes.OfType<ChoiceNode>().FirstOrDefault(c => c.Name == choiceName)
+            ?? throw new ArgumentException($"The search space has no top-level choice '{choiceName}'.", nameof(choiceName));
+        if (!values.TryGetValue(choiceName, out var label) || label is not string chosen)
+            throw new ArgumentException($"The values do not choose a branch of '{choiceName}'.", nameof(values));
+        var names = choice.Branch(chosen).Space.AllNames().ToHashSet();
+        return values.Where(v => names.Contains(v.Key)).ToDictionary(v => v.Key, v => v.Value);
+    }
+
+    /// <summary>
+    /// Samples the active parameters top-down into <paramref name="values"/>: constants as they are, each parameter by
+    /// <paramref name="draw"/>; a choice is drawn like a parameter, then its branch is walked with the state that
+    /// <paramref name="enterBranch"/> (state, choice name, label) gives, e.g. only the trials that took that branch.
+    /// </summary>
+    internal void Sample<TState>(TState state, Dictionary<string, object> values,
+        Func<TState, string, Distribution, object> draw, Func<TState, string, string, TState> enterBranch)
+    {
+        foreach (var node in Nodes)
+        {
+            switch (node)
+            {
+                case ConstantNode c:
+                    values[c.Name] = c.Value;
+                    break;
+                case ParameterNode p:
+                    values[p.Name] = draw(state, p.Name, p.Distribution);
+                    break;
+                case ChoiceNode c:
+                    var label = (string)draw(state, c.Name, c.Distribution);
+                    values[c.Name] = label;
+                    c.Branch(label).Space.Sample(enterBranch(state, c.Name, label), values, draw, enterBranch);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The space in the config format <see cref="SearchSpaceParser"/> reads, so a run can record exactly what it searched.
+    /// Categoricals are written as <c>{"choice": [...]}</c> to keep their value types.
+    /// </summary>
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject();
+        foreach (var node in Nodes)
+            json[node.Name] = node switch
+            {
+                ConstantNode c => JsonValue.Create(c.Value),
+                ParameterNode { Distribution: CategoricalDistribution c } => new JsonObject
+                {
+                    ["choice"] = new JsonArray(c.Choices.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+                },
+                ParameterNode p => JsonValue.Create(p.Distribution.Describe()),
+                ChoiceNode c => new JsonObject
+                {
+                    ["choice"] = new JsonObject(c.Branches.Select(b => KeyValuePair.Create(b.Label, (JsonNode?)b.Space.ToJson()))),
+                },
+                _ => throw new InvalidOperationException($"Unknown node type {node.GetType().Name}."),
+            };
+        return json;
+    }
 
     public override string ToString() => "{" + string.Join(", ", Nodes) + "}";
 }

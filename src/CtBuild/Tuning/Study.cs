@@ -111,7 +111,7 @@ public sealed class Study
     {
         private readonly object _gate = new();
         private readonly Stopwatch _clock = new();
-        private readonly List<int> _numbers = [];
+        private readonly HashSet<int> _numbers = [];
         private int _started, _finished, _sinceProgress;
         private double? _reference, _best;
         private StopReason? _stop;
@@ -124,7 +124,8 @@ public sealed class Study
             var workers = Enumerable.Range(0, options.Parallelism)
                 .Select(_ => Task.Factory.StartNew(() => Work(linked.Token, budget.Token), TaskCreationOptions.LongRunning))
                 .ToArray();
-            Task.WaitAll(workers);
+            // Unwraps a worker's exception (e.g. from the progress callback) instead of an AggregateException.
+            Task.WhenAll(workers).GetAwaiter().GetResult();
             var all = study.Trials.Where(t => _numbers.Contains(t.Number)).ToArray();
             return new StudyResult(all, study.Best(all), _stop ?? StopReason.MaxEvals, _clock.Elapsed);
         }

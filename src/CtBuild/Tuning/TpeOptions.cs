@@ -21,11 +21,19 @@ public sealed record TpeOptions
     /// </summary>
     public bool ConstantLiar { get; init; } = true;
 
+    /// <summary>
+    /// With the liar on, how many times to redraw a suggestion equal to a running trial's parameters and then, if
+    /// it still repeats one, to draw from the prior instead (0 = keep duplicates). Matters only on small discrete spaces, where the best
+    /// point's l(x) can outweigh one lie in g(x).
+    /// </summary>
+    public int DuplicateRetries { get; init; } = 8;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming each invalid setting.</summary>
     public void Validate()
     {
         if (NStartupTrials < 0) throw new ArgumentException($"NStartupTrials must be >= 0, but got {NStartupTrials}.", nameof(NStartupTrials));
         if (NEiCandidates < 1) throw new ArgumentException($"NEiCandidates must be >= 1, but got {NEiCandidates}.", nameof(NEiCandidates));
+        if (DuplicateRetries < 0) throw new ArgumentException($"DuplicateRetries must be >= 0, but got {DuplicateRetries}.", nameof(DuplicateRetries));
         if (Estimator.PriorWeight <= 0) throw new ArgumentException($"PriorWeight must be > 0, but got {Estimator.PriorWeight}.", nameof(Estimator));
     }
 }

@@ -9,7 +9,9 @@ namespace CtBuild.Tuning;
 /// <remarks>
 /// Conditional parameters are sampled top-down: a choice is a categorical parameter, and the parameters of the chosen
 /// branch are fitted only to the trials that took that branch (Hyperopt-style). Failed trials are ignored. Running
-/// trials get the worst completed value (constant liar) and so land in the "above" group. Seeded runs are deterministic
+/// trials get the worst completed value (constant liar) and so land in the "above" group; a suggestion still equal to
+/// a running trial is redrawn (<see cref="TpeOptions.DuplicateRetries"/>). γ is Optuna's (<see cref="DefaultGamma"/>),
+/// not Hyperopt's 0.25·√n: with 100 trials it keeps 10 good ones rather than 3. Seeded runs are deterministic
 /// when trials are asked and told in the same order (parallelism 1).
 /// </remarks>
 public sealed class TpeSampler : ISampler
@@ -51,9 +53,27 @@ public sealed class TpeSampler : ISampler
             RandomSampler.SampleInto(space, values, _random);
             return values;
         }
-        SampleInto(space, Split(trials, completed, direction), values);
+        var observations = Split(trials, completed, direction);
+        SampleInto(space, observations, values);
+        // On small grids l(x) can outweigh the lie about a running trial, and the argmax lands on it again. Redraw a
+        // few times; if the suggestion still repeats a running trial, explore with prior draws instead of evaluating it twice.
+        var running = Options.ConstantLiar ? trials.Where(t => t.State == TrialState.Running).ToArray() : [];
+        bool Repeats() => running.Any(t => SameValues(t.Params, values));
+        for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
+        {
+            values.Clear();
+            SampleInto(space, observations, values);
+        }
+        for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
+        {
+            values.Clear();
+            RandomSampler.SampleInto(space, values, _random);
+        }
         return values;
     }
+
+    private static bool SameValues(IReadOnlyDictionary<string, object> a, IReadOnlyDictionary<string, object> b) =>
+        a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && Equals(v, p.Value));
 
     /// <summary>An observed trial: its parameters and whether it is among the good ones.</summary>
     private sealed record Observation(int Number, IReadOnlyDictionary<string, object> Params, bool Below);
@@ -73,28 +93,10 @@ public sealed class TpeSampler : ISampler
             .ToArray();
     }
 
-    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values)
-    {
-        foreach (var node in space.Nodes)
-        {
-            switch (node)
-            {
-                case ConstantNode c:
-                    values[c.Name] = c.Value;
-                    break;
-                case ParameterNode p:
-                    values[p.Name] = SampleParameter(p.Name, p.Distribution, observations);
-                    break;
-                case ChoiceNode c:
-                    var label = (string)SampleParameter(c.Name, c.Distribution, observations);
-                    values[c.Name] = label;
-                    // The branch's parameters learn only from trials that took this branch.
-                    var took = observations.Where(o => o.Params.TryGetValue(c.Name, out var v) && Equals(v, label)).ToArray();
-                    SampleInto(c.Branch(label).Space, took, values);
-                    break;
-            }
-        }
-    }
+    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values) =>
+        space.Sample(observations, values, (o, name, distribution) => SampleParameter(name, distribution, o),
+            // A branch's parameters learn only from the trials that took this branch.
+            (o, choice, label) => o.Where(t => t.Params.TryGetValue(choice, out var v) && Equals(v, label)).ToArray());
 
     private object SampleParameter(string name, Distribution distribution, Observation[] observations)
     {

@@ -5,7 +5,8 @@ namespace CtBuild.Tests.Evaluation;
 public class BootstrapComparisonTests
 {
     [Theory]
-    [InlineData(300, 1, 1)]   // three decimals at 300 rows: some ties
+    [InlineData(7, 4, 1)]     // fewer rows than one vector step: the scalar tails
+    [InlineData(300, 1, 3)]   // three decimals at 300 rows: some ties
     [InlineData(2000, 2, 1)]  // one decimal: ties everywhere, mixed-class tie groups in every resample
     [InlineData(2000, 3, 4)]
     public void Fast_path_equals_the_naive_resort_for_the_same_seed(int n, int seed, int decimals)
@@ -20,6 +21,31 @@ public class BootstrapComparisonTests
         Assert.Equal(naive.Wins, fast.Wins);
         Assert.Equal(naive.CandidateAuc, fast.CandidateAuc, 12);
         Assert.Equal(naive.ChampionAuc, fast.ChampionAuc, 12);
+    }
+
+    [Fact]
+    public void Vector_and_scalar_passes_agree_and_match_a_resort_of_each_lane()
+    {
+        var (labels, candidate, champion) = EvaluationData.Pair(3000, 12, championNoise: 0.7, decimals: 2);
+        var resampler = StratifiedResampler.InOrder(labels, ScoreOrder.Of(candidate), seed: 8);
+        var order = WeightedOrder.Build(labels, ScoreOrder.Of(champion), resampler);
+        var counts = new PackedCounts(labels.Length);
+        for (int lane = 0; lane < WeightedOrder.Lanes; lane++)
+            counts.Draw(resampler, lane, lane);
+        Assert.Equal(0, counts.Pack(labels.Length, WeightedOrder.Lanes));
+
+        var simd = new long[WeightedOrder.Lanes];
+        var scalar = new long[WeightedOrder.Lanes];
+        order.TwiceU(counts.Packed, simd);
+        order.TwiceU(counts.Packed, scalar, allowSimd: false);
+
+        Assert.Equal(scalar, simd);
+        for (int lane = 0; lane < WeightedOrder.Lanes; lane++)
+        {
+            int[] rows = resampler.DrawRows(lane);
+            var resort = ScoreOrder.Of(rows.Select(row => champion[row]).ToArray());
+            Assert.Equal(resort.TwiceU(rows.Select(row => labels[row]).ToArray()), scalar[lane]);
+        }
     }
 
     [Fact]

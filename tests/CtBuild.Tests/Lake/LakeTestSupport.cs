@@ -46,20 +46,7 @@ internal sealed class Db : IDisposable
 
     public Db() => Connection.Open();
 
-    public List<object?[]> Rows(string sql)
-    {
-        using var command = Connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (int i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
-    }
+    public List<object?[]> Rows(string sql) => DuckDbQuery.Rows(Connection, sql);
 
     public object? Scalar(string sql) => Rows(sql)[0][0];
 

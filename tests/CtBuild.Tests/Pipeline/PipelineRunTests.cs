@@ -29,6 +29,9 @@ public sealed class PipelineRunTests : IDisposable
         Assert.All(first, r => Assert.True(r.Ran, $"{r.Stage} should run on a first run"));
         var log = GitRepo.Log(_ws.Root);
         Assert.StartsWith("Promote small-model v1: AUC ", log[0]);
+        var store = CtBuild.Tracking.TrackingStore.Open(_ws.Load().TrackingDir, readOnly: true);
+        var candidates = store.ListRuns(new CtBuild.Tracking.RunQuery(Filter: "tags.candidate = 'true'"));
+        Assert.Equal(first.Single(r => r.Stage == "tune").Outputs!.Get("candidate.run"), Assert.Single(candidates).Id);
         Assert.All(GitRepo.FilesIn(_ws.Root), f => Assert.StartsWith("models/small-model/", f));
 
         var second = RunAll();

@@ -132,6 +132,32 @@ public class SearchSpaceParserTests
     }
 
     [Fact]
+    public void Branch_values_pick_the_chosen_trainers_parameters()
+    {
+        var space = SearchSpaceParser.Parse("""{ "threshold": 0.5, "trainer": { "choice": { "FastTree": { "numberOfLeaves": "int(4, 8)" }, "LightGbm": {} } } }""");
+        var values = new Dictionary<string, object> { ["threshold"] = 0.5, ["trainer"] = "FastTree", ["numberOfLeaves"] = 6 };
+
+        Assert.Equal(new Dictionary<string, object> { ["numberOfLeaves"] = 6 }, space.BranchValues(values, "trainer"));
+        Assert.Throws<ArgumentException>(() => space.BranchValues(values, "threshold"));
+    }
+
+    [Fact]
+    public void A_space_round_trips_through_its_json_form()
+    {
+        var space = SearchSpaceParser.Parse("""
+            { "seed": 42, "on": true, "name": "x", "kind": { "choice": ["3", 3, 0.1] }, "rate": "qloguniform(0.001, 0.5, 0.001)",
+              "trainer": { "choice": { "LightGbm": {}, "SgdCalibrated": { "numberOfIterations": "quniform(50, 1000, 50)" } } } }
+            """);
+
+        var json = space.ToJson().ToJsonString();
+        var again = SearchSpaceParser.Parse(json);
+
+        Assert.Equal(space.ToString(), again.ToString());
+        Assert.Equal(json, again.ToJson().ToJsonString());
+        Assert.Equal(new CategoricalDistribution(["3", 3, 0.1]), ((ParameterNode)again.Nodes[3]).Distribution);
+    }
+
+    [Fact]
     public void Error_paths_start_at_the_given_prefix()
     {
         var error = Assert.Throws<SearchSpaceException>(() => SearchSpaceParser.Parse("""{ "x": "uniform(1, 0)" }""", "pipelines.adult.tune.space"));

@@ -15,8 +15,9 @@ namespace CtBuild.Evaluation.Benchmarks;
 /// <param name="NaiveCpu">CPU time of the measured naive resamples.</param>
 /// <param name="DeLongCpu">CPU time of DeLong's test.</param>
 /// <param name="NaiveMatchesFast">Whether the naive ΔAUCs equal the fast ones for the resamples both ran.</param>
+/// <param name="LoadAverage">The machine's 1-minute load average before the run (Linux), since shared cores skew wall times.</param>
 public sealed record BootstrapBenchmarkResult(
-    int Rows, int Resamples, int NaiveResamplesTimed, int Cores,
+    int Rows, int Resamples, int NaiveResamplesTimed, int Cores, string LoadAverage,
     TimeSpan Fast, TimeSpan NaiveMeasured, TimeSpan DeLong,
     TimeSpan FastCpu, TimeSpan NaiveCpu, TimeSpan DeLongCpu, bool NaiveMatchesFast)
 {
@@ -35,7 +36,7 @@ public sealed record BootstrapBenchmarkResult(
         static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
         var c = CultureInfo.InvariantCulture;
         return string.Join(Environment.NewLine,
-            $"Bootstrap ΔAUC benchmark: {Rows.ToString("N0", c)} rows, {Resamples} paired resamples, {Cores} cores",
+            $"Bootstrap ΔAUC benchmark: {Rows.ToString("N0", c)} rows, {Resamples} paired resamples, {Cores} cores, load average {LoadAverage}",
             "",
             $"{"what",-52} {"wall",12} {"cpu",12}",
             $"{new string('-', 52)} {new string('-', 12)} {new string('-', 12)}",
@@ -61,6 +62,7 @@ public static class BootstrapBenchmark
     public static BootstrapBenchmarkResult Run(int n = 1_000_000, int resamples = 1000, int naiveResamples = 20, ulong seed = 7)
     {
         naiveResamples = Math.Clamp(naiveResamples, 1, resamples);
+        string loadAverage = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
         var (labels, candidate, champion) = SyntheticScores(n, seed);
 
         // Warm up the JIT so the timings measure the algorithms.
@@ -74,7 +76,7 @@ public static class BootstrapBenchmark
         var (_, deLongTime, deLongCpu) = Timed(() => CtBuild.Evaluation.DeLong.Compare(labels, candidate, champion));
 
         bool matches = naive.DeltaAucs.SequenceEqual(fast.DeltaAucs.Take(naiveResamples));
-        return new BootstrapBenchmarkResult(n, resamples, naiveResamples, Environment.ProcessorCount,
+        return new BootstrapBenchmarkResult(n, resamples, naiveResamples, Environment.ProcessorCount, loadAverage,
             fastTime, naiveTime, deLongTime, fastCpu, naiveCpu, deLongCpu, matches);
     }
 
@@ -96,7 +98,7 @@ public static class BootstrapBenchmark
     /// </summary>
     internal static (bool[] Labels, double[] Candidate, double[] Champion) SyntheticScores(int n, ulong seed)
     {
-        var random = new Xoshiro256(seed, 0);
+        var random = new Xoshiro256x4(seed, 0);
         var labels = new bool[n];
         var candidate = new double[n];
         var champion = new double[n];
@@ -112,7 +114,7 @@ public static class BootstrapBenchmark
 
     private static double Logistic(double x) => 1 / (1 + Math.Exp(-x));
 
-    private static double Gaussian(ref Xoshiro256 random)
+    private static double Gaussian(ref Xoshiro256x4 random)
     {
         double u1 = 1.0 - random.NextDouble(); // (0, 1]: keeps the log finite
         return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * random.NextDouble());

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using CtBuild.Tests.Support;
+using Xunit.Abstractions;
+
+namespace CtBuild.Tests.GitHub;
+
+/// <summary>
+/// Runs the real Cake pipeline (build.cake → ctb verbs) with GitHub Actions simulated: GITHUB_ACTIONS=true
+/// and temp files for GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and GITHUB_ENV.
+/// </summary>
+public sealed class CakeInGitHubActionsTests(ITestOutputHelper output) : IDisposable
+{
+    readonly TempWorkspace _ws = new TempWorkspace().WithConfig(SmallConfig.Json()).WithFeaturesSql(SmallConfig.FeaturesSql);
+
+    public void Dispose() => _ws.Dispose();
+
+    [Fact]
+    public void Promote_writes_outputs_and_summary_and_a_second_run_skips_every_stage()
+    {
+        var repo = TempWorkspace.RepoRoot;
+        File.Copy(Path.Combine(repo, "build.cake"), Path.Combine(_ws.Root, "build.cake"));
+        File.Copy(Path.Combine(repo, "cake.config"), Path.Combine(_ws.Root, "cake.config"));
+        Directory.CreateDirectory(Path.Combine(_ws.Root, "build"));
+        Directory.CreateDirectory(Path.Combine(_ws.Root, ".config"));
+        foreach (var f in Directory.GetFiles(Path.Combine(repo, "build"))) File.Copy(f, Path.Combine(_ws.Root, "build", Path.GetFileName(f)));
+        File.Copy(Path.Combine(repo, ".config", "dotnet-tools.json"), Path.Combine(_ws.Root, ".config", "dotnet-tools.json"));
+        _ws.WriteRaw("batch-1.csv", SmallConfig.Rows(400));
+        GitRepo.Init(_ws.Root);
+        GitRepo.CommitAll(_ws.Root, "workspace");
+        var ctb = Path.Combine(AppContext.BaseDirectory, "ctb.dll");
+
+        var first = RunCake(ctb, "first");
+        Assert.True(first.ExitCode == 0, first.Output);
+        var outputs = File.ReadAllText(first.OutputFile);
+        Assert.Contains("promoted=true", outputs);
+        Assert.Contains("model=small-model", outputs);
+        Assert.Contains("version=1", outputs);
+        Assert.Matches(@"auc=0\.\d+", outputs);
+        var summary = File.ReadAllText(first.SummaryFile);
+        Assert.Contains("PROMOTED", summary);
+        Assert.Contains("| ingest", summary, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("::group::ctb ingest", first.Output);
+        Assert.Contains("::endgroup::", first.Output);
+        Assert.StartsWith("Promote small-model v1", GitRepo.Log(_ws.Root)[0]);
+
+        var second = RunCake(ctb, "second");
+        Assert.True(second.ExitCode == 0, second.Output);
+        foreach (var stage in new[] { "Ingest", "Features", "Split", "Tune", "Evaluate", "Report" })
+            Assert.Matches($@"{stage}\s+-\s+Skipped\s+up to date", second.Output);
+        Assert.Contains("promote: skipped, up to date", second.Output);
+        Assert.Equal(2, GitRepo.Log(_ws.Root).Count);
+    }
+
+    (int ExitCode, string Output, string OutputFile, string SummaryFile) RunCake(string ctb, string name)
+    {
+        var files = Path.Combine(_ws.Root, ".github-sim", name);
+        Directory.CreateDirectory(files);
+        string F(string f) { var p = Path.Combine(files, f); File.WriteAllText(p, ""); return p; }
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _ws.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "cake", "--target=Promote", $"--ctb={ctb}", "--verbosity=normal" }) psi.ArgumentList.Add(a);
+        psi.Environment["GITHUB_ACTIONS"] = "true";
+        psi.Environment["GITHUB_OUTPUT"] = F("output");
+        psi.Environment["GITHUB_STEP_SUMMARY"] = F("summary");
+        psi.Environment["GITHUB_ENV"] = F("env");
+        psi.Environment["NO_COLOR"] = "1";
+        psi.Environment["CAKE_SETTINGS_ENABLESCRIPTCACHE"] = "true";
+        var restore = Process.Start(new ProcessStartInfo("dotnet", "tool restore") { WorkingDirectory = _ws.Root, RedirectStandardOutput = true })!;
+        restore.StandardOutput.ReadToEnd();
+        restore.WaitForExit();
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var all = stdout + stderr.Result;
+        output.WriteLine($"--- cake run '{name}' (exit {p.ExitCode}) ---\n{all}");
+        return (p.ExitCode, all, Path.Combine(files, "output"), Path.Combine(files, "summary"));
+    }
+}
