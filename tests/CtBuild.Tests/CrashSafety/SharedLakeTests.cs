@@ -7,7 +7,7 @@ namespace CtBuild.Tests.CrashSafety;
 /// Two workspaces writing one lake (a shared folder), as two processes whose writes are lined up with the
 /// <c>pause</c> fault action: the loser of the race for a version retries when its change still makes
 /// sense (an append) and fails with a conflict error when it does not (an overwrite based on an old
-/// version). In-process races of the writer are in <see cref="TableWriterRaceTests"/>.
+/// version). In-process races of the writer are in <see cref="Lake.ConcurrentWriterTests"/>.
 /// </summary>
 [Trait("Category", "CrashSafety")]
 public sealed class SharedLakeTests(ITestOutputHelper output) : IDisposable
