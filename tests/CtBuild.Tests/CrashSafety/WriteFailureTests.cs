@@ -123,7 +123,7 @@ public sealed class WriteFailureTests(ITestOutputHelper output)
             { [FaultInjection.PointVariable] = "registry.after-files", [FaultInjection.ActionVariable] = "eacces" });
         output.WriteLine(failed.StdErr);
         Assert.Equal(1, failed.ExitCode);
-        Assert.Contains("Access to the path 'registry.after-files' is denied", failed.StdErr);
+        Assert.Contains($"Access to the path '{Path.Combine(ws.Root, "models", "small-model")}' is denied", failed.StdErr);
         Assert.Equal(headBefore, GitRepo.Run(ws.Root, "rev-parse", "HEAD"));
         Assert.Equal("", GitRepo.Run(ws.Root, "status", "--porcelain", "--untracked-files=all", "--", "models/"));
         Assert.False(Directory.Exists(Path.Combine(ws.Root, "models", "small-model")), "a failed first promotion leaves no model folder");
