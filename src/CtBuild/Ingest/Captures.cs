@@ -18,15 +18,32 @@ public sealed class Captures(string lakeDir)
         if (File.Exists(target) && new FileInfo(target).Length == file.Size) return target;
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = target + $".{Environment.ProcessId}.tmp";
-        try { File.Copy(file.FullPath, temp, overwrite: true); }
+        // Copy and hash in one pass: the copy is checked against the hash the file was fingerprinted with.
+        string copied;
+        try
+        {
+            using (var source = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+            using (var destination = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
+            {
+                var buffer = new byte[1 << 20];
+                int read;
+                while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                    destination.Write(buffer, 0, read);
+                }
+                destination.Flush(flushToDisk: true);
+                copied = Convert.ToHexStringLower(sha.GetHashAndReset());
+            }
+        }
         catch (IOException ex)
         {
-            // File.Copy's error (e.g. "No space left on device") names no path, and a partial copy must not stay.
+            // A full disk must not leave a partial copy behind, and the error must say where it happened.
             if (File.Exists(temp)) File.Delete(temp);
             throw new CtBuildException($"Could not capture {file.Name} into {Path.GetDirectoryName(target)}: {ex.Message}. " +
                 "Nothing was ingested; free disk space or fix permissions there, then run ingest again.", 1, ex);
         }
-        var copied = Hashing.Sha256File(temp);
         if (copied != file.Sha256)
         {
             File.Delete(temp);

@@ -7,9 +7,20 @@ namespace CtBuild.Ingest;
 /// Turns the data contract into DuckDB SQL: the typed value of each column and, per row, the first
 /// rule it breaks (column and reason), so validation runs vectorised inside DuckDB.
 /// </summary>
-public sealed class ContractColumns(IngestConfig config)
+public sealed class ContractColumns(IngestConfig config, bool typedSource = false)
 {
     public IReadOnlyList<string> Names { get; } = config.Columns.Keys.ToList();
+
+    /// <summary>
+    /// True when DuckDB already parsed the columns as their contract types while reading (CSV): missing
+    /// markers are NULL and values that don't parse were rejected with their line, so only the value rules
+    /// (nullable, range, allowed values, label) remain to check.
+    /// </summary>
+    public bool TypedSource => typedSource;
+
+    /// <summary>The markers of missing values of a column; a typed read can honour only the shared ones.</summary>
+    public IReadOnlyList<string> Markers(string column) =>
+        config.MissingValues.Concat(config.Columns[column].MissingValues ?? []).Distinct().ToList();
 
     public static string DuckType(string contractType) => contractType switch
     {
@@ -22,10 +33,9 @@ public sealed class ContractColumns(IngestConfig config)
     /// <summary>The column's text with every missing-value marker turned into NULL.</summary>
     public string Cleaned(string column)
     {
-        var c = config.Columns[column];
-        var markers = config.MissingValues.Concat(c.MissingValues ?? []).Distinct().ToList();
+        var markers = Markers(column);
         var id = Ident(column);
-        return markers.Count == 0 ? id
+        return markers.Count == 0 || typedSource ? id
             : $"CASE WHEN trim({id}) IN ({string.Join(", ", markers.Select(Literal))}) THEN NULL ELSE {id} END";
     }
 
@@ -43,7 +53,7 @@ public sealed class ContractColumns(IngestConfig config)
     public string Typed(string column)
     {
         var type = config.Columns[column].Type;
-        return type == "string" ? Cleaned(column) : $"TRY_CAST({Cleaned(column)} AS {DuckType(type)})";
+        return type == "string" || typedSource ? Cleaned(column) : $"TRY_CAST({Cleaned(column)} AS {DuckType(type)})";
     }
 
     /// <summary>SQL of the first broken rule (column, rule, reason with the value) as three expressions, NULL when the row is good.</summary>
@@ -59,7 +69,7 @@ public sealed class ContractColumns(IngestConfig config)
             var isLabel = name == config.Label.Column;
             if (!c.Nullable || isLabel)
                 checks.Add((name, $"({cleaned}) IS NULL", isLabel ? Literal("label is missing") : Literal("missing value in a non-nullable column")));
-            if (c.Type != "string")
+            if (c.Type != "string" && !typedSource)
                 checks.Add((name, $"({cleaned}) IS NOT NULL AND ({typed}) IS NULL",
                     $"printf('not a valid {c.Type}: %s', {Literal("'")} || left({raw}, 40) || {Literal("'")})"));
             if (c.Min is { } min)

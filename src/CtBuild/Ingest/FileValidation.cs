@@ -19,10 +19,10 @@ public sealed record FileValidationResult(RawFile File, string GoodTable, string
 /// </summary>
 public sealed class FileValidation(DuckDBConnection db, IngestConfig config, DateTimeOffset ingestedAt)
 {
-    readonly ContractColumns _contract = new(config);
+    ContractColumns _contract = new(config);
 
     public const string QuarantineColumns =
-        "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMP";
+        "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMPTZ";
 
     public FileValidationResult Validate(RawFile file, int index)
     {
@@ -30,12 +30,15 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
         var bad = $"bad_{index}";
         var good = $"good_{index}";
         db.Exec($"CREATE OR REPLACE TEMP TABLE {bad} ({QuarantineColumns})");
+        _contract = new ContractColumns(config); // a CSV read may switch to typed; every file starts untyped
         var header = LoadAsText(file, text, bad);
+        var rejected = db.Scalar<long>($"SELECT count(*) FROM {bad}");
         var (dropped, missing) = CheckSchema(file, header);
 
         var (vColumn, vRule, vReason) = _contract.FirstViolation();
         var source = $"{Literal(file.Name)}, {Literal(file.Sha256)}";
-        var at = $"TIMESTAMP {Literal(ingestedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff"))}";
+        // With its zone: a naive TIMESTAMP would make the lake writer rewrite the file to store it as UTC.
+        var at = $"TIMESTAMPTZ {Literal(ingestedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff") + "+00")}";
         var record = header.Count == 0 ? "NULL::VARCHAR"
             : "coalesce(_raw, to_json(struct_pack(" + string.Join(", ", header.Select(h => $"{Ident(h)} := {Ident(h)}")) + "))::VARCHAR)";
         // Views, not tables: the text is scanned once for the (few) bad rows and once as the good rows are
@@ -43,7 +46,7 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
         // built only for bad rows.
         db.Exec($"""
             CREATE OR REPLACE TEMP VIEW judged_{index} AS
-            SELECT *, {string.Join("", _contract.Names.Where(n => !header.Contains(n)).Select(m => $"NULL::VARCHAR AS {Ident(m)}, "))}
+            SELECT *, {string.Join("", _contract.Names.Where(n => !header.Contains(n)).Select(m => $"NULL::{(_contract.TypedSource ? ContractColumns.DuckType(config.Columns[m].Type) : "VARCHAR")} AS {Ident(m)}, "))}
                    CASE WHEN _malformed IS NOT NULL THEN NULL ELSE {vColumn} END AS _bad_column,
                    CASE WHEN _malformed IS NOT NULL THEN 'malformed record' ELSE {vRule} END AS _bad_rule,
                    CASE WHEN _malformed IS NOT NULL THEN _malformed ELSE {vReason} END AS _bad_reason
@@ -60,9 +63,10 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
                    _line AS _source_line, {at} AS _ingested_at
             FROM judged_{index} WHERE _bad_reason IS NULL
             """);
-        var total = db.Scalar<long>($"SELECT count(*) FROM {text}");
+        // Rejected lines never reached the text table; the other bad rows are part of it.
         var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
-        return new FileValidationResult(file, good, bad, total - badRows, badRows, dropped, missing);
+        var goodRows = db.Scalar<long>($"SELECT count(*) FROM {text}") - (badRows - rejected);
+        return new FileValidationResult(file, good, bad, goodRows, badRows, dropped, missing);
     }
 
     (IReadOnlyList<string> Dropped, IReadOnlyList<string> Missing) CheckSchema(RawFile file, IReadOnlyList<string> header)
@@ -98,7 +102,7 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
             case RawFormat.Parquet:
                 var cols = db.Query($"DESCRIBE SELECT * FROM read_parquet({Literal(file.FullPath)})", r => r.GetString(0)).ToList();
                 db.Exec($"""
-                    CREATE TEMP TABLE {table} AS SELECT file_row_number + 1 AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw,
+                    CREATE TEMP VIEW {table} AS SELECT file_row_number + 1 AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw,
                       {string.Join(", ", cols.Select(c => $"CAST({Ident(c)} AS VARCHAR) AS {Ident(c)}"))}
                     FROM read_parquet({Literal(file.FullPath)}, file_row_number = true)
                     """);
@@ -117,20 +121,37 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
             return [];
         }
         var rejects = $"{table}_rejects";
-        var columns = "{" + string.Join(", ", layout.Header.Select(h => $"{Literal(h)}: 'VARCHAR'")) + "}";
+        // Parse straight into the contract's types when every missing marker is a shared one: DuckDB then
+        // rejects a value that does not parse, with its line, and keeps a typed (smaller) copy of the rows.
+        var shared = config.MissingValues.ToHashSet();
+        var typed = layout.Header.Where(config.Columns.ContainsKey).All(h => _contract.Markers(h).All(shared.Contains));
+        if (typed) _contract = new ContractColumns(config, typedSource: true);
+        string TypeOf(string h) => typed && config.Columns.TryGetValue(h, out var c) ? ContractColumns.DuckType(c.Type) : "VARCHAR";
+        var columns = "{" + string.Join(", ", layout.Header.Select(h => $"{Literal(h)}: {Literal(TypeOf(h))}")) + "}";
+        var nulls = typed ? $", nullstr = [{string.Join(", ", config.MissingValues.DefaultIfEmpty("").Select(Literal))}]" : "";
         db.Exec($"""
             CREATE TEMP TABLE {table}_rows AS SELECT * FROM read_csv({Literal(file.FullPath)}, header = true, auto_detect = false,
-              delim = ',', quote = '"', escape = '"', columns = {columns}, store_rejects = true,
+              delim = ',', quote = '"', escape = '"', columns = {columns}{nulls}, store_rejects = true,
               rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """);
-        // Rejected lines (wrong field count, broken quotes, bad encoding) are quarantined whole.
+        // Rejected lines are quarantined whole: a value that is not its column's type ("not a valid int"),
+        // or a malformed record (wrong field count, broken quotes, bytes that are not UTF-8).
+        var contractTypes = string.Join(" ", config.Columns.Select(c => $"WHEN {Literal(c.Key)} THEN {Literal("not a valid " + c.Value.Type)}"));
         db.Exec($"""
             INSERT INTO {bad}
-            SELECT {Literal(file.Name)}, {Literal(file.Sha256)}, line, first(column_name), 'malformed record',
-                   string_agg(DISTINCT error_type || ': ' || error_message, '; '), first(csv_line), now()::TIMESTAMP
+            SELECT {Literal(file.Name)}, {Literal(file.Sha256)}, line, first(column_name ORDER BY column_idx),
+                   CASE WHEN bool_and(error_type = 'CAST') THEN CASE first(column_name ORDER BY column_idx) {contractTypes} ELSE 'malformed record' END
+                        ELSE 'malformed record' END,
+                   string_agg(DISTINCT error_type || ': ' || error_message, '; '), first(csv_line), now()
             FROM {rejects} GROUP BY line
             """);
-        if (!layout.RecordsSpanLines)
+        var anyRejected = db.Scalar<long>($"SELECT count(*) FROM {rejects}") > 0;
+        if (!layout.RecordsSpanLines && !anyRejected)
+        {
+            // The common case: every record is one line and none was rejected, so row k is on line k + 1.
+            db.Exec($"CREATE TEMP VIEW {table} AS SELECT rowid + 2 AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, * FROM {table}_rows");
+        }
+        else if (!layout.RecordsSpanLines)
         {
             // Each record is one line: accepted row k is on line k + 1 + (rejected lines before it).
             db.Exec($"""
@@ -140,35 +161,33 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
                   FROM (SELECT DISTINCT line FROM {rejects})) GROUP BY g
                 """);
             db.Exec($"""
-                CREATE TEMP TABLE {table} AS
+                CREATE TEMP VIEW {table} AS
                 SELECT r._k + 1 + coalesce(g.j, 0) AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, r.* EXCLUDE (_k)
                 FROM (SELECT rowid + 1 AS _k, * FROM {table}_rows) r ASOF LEFT JOIN {table}_gaps g ON r._k + 1 > g.g
-                ORDER BY _line
                 """);
-            db.Exec($"DROP TABLE {table}_gaps");
         }
         else
         {
-            var rejected = db.Query($"SELECT DISTINCT line FROM {rejects}", r => Convert.ToInt64(r.GetValue(0))).ToHashSet();
-            db.Exec($"CREATE TEMP TABLE {table}_lines (_k BIGINT, _line BIGINT)");
+            // DuckDB numbers rejected rows by record (header = 1), not by physical line: map both through the scan.
+            var starts = layout.RecordStartLines!;
+            var rejected = db.Query($"SELECT DISTINCT line FROM {rejects}", r => Convert.ToInt64(r.GetValue(0)) - 1).ToHashSet();
+            db.Exec($"CREATE TEMP TABLE {table}_lines (_k BIGINT, _record BIGINT, _line BIGINT)");
             using (var appender = db.CreateAppender($"{table}_lines"))
             {
                 long k = 0;
-                foreach (var line in layout.RecordStartLines!)
+                for (var record = 1; record <= starts.Count; record++)
                 {
-                    if (rejected.Contains(line)) continue;
                     var row = appender.CreateRow();
-                    row.AppendValue(++k).AppendValue(line).EndRow();
+                    row.AppendValue(rejected.Contains(record) ? (long?)null : ++k).AppendValue((long)record).AppendValue(starts[record - 1]).EndRow();
                 }
             }
+            db.Exec($"UPDATE {bad} SET line = l._line FROM {table}_lines l WHERE {bad}.line - 1 = l._record");
             db.Exec($"""
-                CREATE TEMP TABLE {table} AS
+                CREATE TEMP VIEW {table} AS
                 SELECT coalesce(l._line, -r._k) AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, r.* EXCLUDE (_k)
-                FROM (SELECT rowid + 1 AS _k, * FROM {table}_rows) r LEFT JOIN {table}_lines l USING (_k) ORDER BY r._k
+                FROM (SELECT rowid + 1 AS _k, * FROM {table}_rows) r LEFT JOIN {table}_lines l USING (_k)
                 """);
-            db.Exec($"DROP TABLE {table}_lines");
         }
-        db.Exec($"DROP TABLE {table}_rows; DROP TABLE {rejects}; DROP TABLE {rejects}_scan;");
         return layout.Header;
     }
 

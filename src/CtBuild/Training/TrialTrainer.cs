@@ -52,9 +52,9 @@ public sealed class TrialTrainer
             oneHot.GetSlotNames(ref slots);
             foreach (var s in slots.DenseValues())
             {
-                var text = s.ToString(); // "<slot index>.<value>" for a one-hot vector column
+                var text = s.ToString(); // "[<slot index>].<value>" for a one-hot vector column
                 var dot = text.IndexOf('.');
-                var index = dot > 0 && int.TryParse(text[..dot], out var i) && i < signature.Categorical.Count ? i : -1;
+                var index = dot > 0 && int.TryParse(text[..dot].Trim('[', ']'), out var i) && i < signature.Categorical.Count ? i : -1;
                 names.Add(index >= 0 ? $"{signature.Categorical[index]}={text[(dot + 1)..]}" : text);
             }
         }
