@@ -34,3 +34,30 @@ public sealed record CrashOutcome(string Stage, string KillPoint, string FirstRu
         return string.Join("\n", lines);
     }
 }
+
+/// <summary>
+/// Runs scenarios two at a time on dedicated threads. Not the thread pool: a scenario blocks for seconds
+/// on a child process, and holding pool threads that long starves other tests running in parallel.
+/// </summary>
+public static class TwoAtATime
+{
+    public static T[] Run<T>(int count, Func<int, T> scenario)
+    {
+        var results = new T[count];
+        var next = -1;
+        Exception? failure = null;
+        var threads = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+        {
+            try
+            {
+                for (var i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
+                    results[i] = scenario(i);
+            }
+            catch (Exception ex) { failure = ex; }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        if (failure is not null) throw new AggregateException(failure);
+        return results;
+    }
+}

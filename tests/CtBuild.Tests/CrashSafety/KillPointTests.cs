@@ -40,9 +40,7 @@ public sealed class KillPointTests(ITestOutputHelper output)
     public void A_kill_at_any_point_then_a_rerun_reaches_the_clean_state()
     {
         var clean = CleanRun.Facts;
-        var outcomes = new CrashOutcome[Points.Length];
-        Parallel.For(0, Points.Length, new ParallelOptions { MaxDegreeOfParallelism = 2 },
-            i => outcomes[i] = KillThenRerun(Points[i].Stage, Points[i].Point, clean));
+        var outcomes = TwoAtATime.Run(Points.Length, i => KillThenRerun(Points[i].Stage, Points[i].Point, clean));
 
         output.WriteLine(CrashOutcome.Table(outcomes));
         Assert.True(outcomes.All(o => o.Ok), "Some crash scenarios broke a promise:\n" + CrashOutcome.Table(outcomes.Where(o => !o.Ok)));

@@ -20,8 +20,7 @@ public sealed class RandomKillTests(ITestOutputHelper output)
         var clean = CleanRun.Facts;
         var random = new Random(Seed);
         var delays = Enumerable.Range(0, Kills).Select(_ => TimeSpan.FromMilliseconds(random.Next(300, 6000))).ToList();
-        var outcomes = new CrashOutcome[Kills];
-        Parallel.For(0, Kills, new ParallelOptions { MaxDegreeOfParallelism = 2 }, i => outcomes[i] = KillAfter(delays[i], clean));
+        var outcomes = TwoAtATime.Run(Kills, i => KillAfter(delays[i], clean));
 
         output.WriteLine($"seed {Seed}");
         output.WriteLine(CrashOutcome.Table(outcomes));

@@ -28,7 +28,9 @@ public sealed class ReadersDuringWriteTests(ITestOutputHelper output)
         using var writer = ws.StartCtb(["run"]);
         var seen = new List<string>();
         var problems = new List<string>();
-        var childReads = Task.Run(() => ReadWithCtb(ws, writer, before, after));
+        List<ChildRead> children = [];
+        var childReads = new Thread(() => children = ReadWithCtb(ws, writer, before, after)); // not the pool: it blocks for seconds
+        childReads.Start();
         var reads = 0;
         while (!writer.HasExited)
         {
@@ -46,7 +48,7 @@ public sealed class ReadersDuringWriteTests(ITestOutputHelper output)
             catch (Exception ex) { problems.Add($"a read failed: {ex.GetType().Name}: {ex.Message}"); }
         }
         var finished = writer.WaitForExit(TimeSpan.FromSeconds(60));
-        var children = childReads.Result;
+        childReads.Join();
 
         output.WriteLine($"{reads} in-process reads, {children.Count} ctb reader processes during the write; seen: " +
                          string.Join(", ", seen.Distinct()));
