@@ -20,19 +20,29 @@ public sealed class Captures(string lakeDir)
         var temp = target + $".{Environment.ProcessId}.tmp";
         // Copy and hash in one pass: the copy is checked against the hash the file was fingerprinted with.
         string copied;
-        using (var source = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
-        using (var destination = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-        using (var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
+        try
         {
-            var buffer = new byte[1 << 20];
-            int read;
-            while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+            using (var source = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+            using (var destination = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256))
             {
-                sha.AppendData(buffer, 0, read);
-                destination.Write(buffer, 0, read);
+                var buffer = new byte[1 << 20];
+                int read;
+                while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                    destination.Write(buffer, 0, read);
+                }
+                destination.Flush(flushToDisk: true);
+                copied = Convert.ToHexStringLower(sha.GetHashAndReset());
             }
-            destination.Flush(flushToDisk: true);
-            copied = Convert.ToHexStringLower(sha.GetHashAndReset());
+        }
+        catch (IOException ex)
+        {
+            // A full disk must not leave a partial copy behind, and the error must say where it happened.
+            if (File.Exists(temp)) File.Delete(temp);
+            throw new CtBuildException($"Could not capture {file.Name} into {Path.GetDirectoryName(target)}: {ex.Message}. " +
+                "Nothing was ingested; free disk space or fix permissions there, then run ingest again.", 1, ex);
         }
         if (copied != file.Sha256)
         {

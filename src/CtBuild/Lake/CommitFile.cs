@@ -34,6 +34,7 @@ internal static class CommitFile
         }
         try
         {
+            CtBuild.Pipeline.FaultInjection.Point($"lake.after-commit-temp:{Path.GetFileName(tableFolder)}", temp);
             return PutIfAbsent(temp, target);
         }
         finally

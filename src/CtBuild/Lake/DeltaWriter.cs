@@ -46,6 +46,7 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         try
         {
             var digest = ContentDigest(filePath, fields);
+            CtBuild.Pipeline.FaultInjection.Point($"lake.after-data-file:{Path.GetFileName(table.Folder)}", filePath);
             for (int attempt = 1; ; attempt++)
             {
                 if (skipIfContentUnchanged && read != null && LatestDigest(table, read.Version) == digest

@@ -42,6 +42,7 @@ public static class StageRunner
         var outputs = stage.Run(context);
         var inputs = stage.Inputs(context);
         context.FileHashes.Save();
+        FaultInjection.Point($"stage.before-lock:{stage.Name}", StageLock.PathFor(context.Workspace.StagesDir, stage.Name));
         new StageLock(stage.Name, inputs.Fingerprint(), inputs.Values, outputs.Values, outputs.Summary,
             started, clock.Elapsed.TotalSeconds, context.Options.PipelineRunId).Write(context.Workspace.StagesDir);
         context.Log.Info($"{stage.Name}: done in {clock.Elapsed.TotalSeconds:0.0}s — {outputs.Summary}");

@@ -42,6 +42,12 @@ public sealed class WorkspaceLock : IDisposable
             catch (IOException) when (File.Exists(path))
             {
                 var holder = ReadHolder(path);
+                // Between its creation and its content a lock file is empty for a moment: only an old unreadable one is stale.
+                if (holder is null && DateTime.UtcNow - File.GetLastWriteTimeUtc(path) < TimeSpan.FromSeconds(5))
+                {
+                    Thread.Sleep(50);
+                    continue;
+                }
                 if (holder is null || IsStale(holder))
                 {
                     TakeOverStale(path, holder, log);
@@ -74,7 +80,8 @@ public sealed class WorkspaceLock : IDisposable
         try
         {
             using var p = Process.GetProcessById(h.ProcessId);
-            return p.HasExited || p.StartTime.ToUniversalTime().Ticks != h.ProcessStartTicks;
+            // Another process computes a start time from /proc with rounding of its own: allow for it.
+            return p.HasExited || Math.Abs(p.StartTime.ToUniversalTime().Ticks - h.ProcessStartTicks) > 2 * TimeSpan.TicksPerSecond;
         }
         catch (ArgumentException) { return true; }
         catch (InvalidOperationException) { return true; }

@@ -82,7 +82,9 @@ internal sealed class RegistryTransaction : IDisposable
                 if (copied.Sha256 != sha256)
                     throw new RegistryException($"{source} changed while it was being registered (sha256 {sha256} became {copied.Sha256}). Run again.");
             }
+            CtBuild.Pipeline.FaultInjection.Point("registry.after-files", Path.GetDirectoryName(_pendingPath));
             var result = committer?.Commit(Paths, message);
+            CtBuild.Pipeline.FaultInjection.Point("registry.after-commit", Path.GetDirectoryName(_pendingPath));
             Finish();
             return result;
         }

@@ -58,6 +58,7 @@ public sealed class EvaluateStage : Stage
         var record = new EvaluationRecord(decision, candidate.ModelSha256, candidate.TrialRunId, championVersion, championSha,
             differences, run.RunId, DateTimeOffset.UtcNow);
         Directory.CreateDirectory(ws.DecisionDir);
+        FaultInjection.Point("evaluate.before-decision", EvaluationRecord.PathIn(ws.DecisionDir));
         record.Write(ws.DecisionDir);
         context.Log.Info($"evaluate: {decision.Outcome}: {decision.Reason}");
         return StageOutputs.Of($"{decision.Outcome}: {decision.Reason}",

@@ -59,7 +59,7 @@ public sealed class FeaturesStage : Stage
         if (nullLabels > 0)
             throw new CtBuildException($"{Path.GetRelativePath(ws.Root, sqlPath)}: {nullLabels} rows have a NULL label '{cfg.Label}'. Every row needs a label; filter them out in the SQL or fix the contract.");
 
-        var table = LakeTables.Open(ws, Table);
+        var table = LakeTables.OpenForWrite(ws, Table, context.Log);
         var lineage = new Lineage([new LineageSource(IngestStage.RawTable, raw.Version)], Hashing.Sha256Hex(sql), ws.ConfigHash);
         var result = new DeltaWriter(db).Write(table, "SELECT * FROM result", WriteMode.Overwrite, "CREATE OR REPLACE TABLE AS SELECT",
             new Dictionary<string, string> { ["sqlFile"] = cfg.Sql }, lineage, skipIfContentUnchanged: true);

@@ -41,8 +41,8 @@ public sealed class IngestStage : Stage
     {
         var ws = context.Workspace;
         var cfg = ws.Config.Ingest;
-        var raw = DeltaTable.At(Path.Combine(ws.LakeDir, RawTable));
-        var quarantine = DeltaTable.At(Path.Combine(ws.LakeDir, QuarantineTable));
+        var raw = LakeTables.OpenForWrite(ws, RawTable, context.Log);
+        var quarantine = LakeTables.OpenForWrite(ws, QuarantineTable, context.Log);
         var ingested = IngestedFiles(raw);
 
         var files = RawFile.List(ws.RawDir, cfg.Patterns)
@@ -101,6 +101,7 @@ public sealed class IngestStage : Stage
         var quarantineSql = Union(results.Select(r => r.BadTable), quarantine, "source_file", replaced);
         if (!CommittedBatch(quarantine, batch) && (results.Any(r => r.BadRows > 0) || replaced.Count > 0 || !quarantine.Exists))
             writer.Write(quarantine, quarantineSql, replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append, "WRITE", parameters);
+        FaultInjection.Point("ingest.between-quarantine-and-raw");
         var rawSql = Union(results.Select(r => r.GoodTable), raw, "_source_file", replaced);
         writer.Write(raw, rawSql, replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append, "WRITE", parameters);
 

@@ -1,5 +1,6 @@
 using CtBuild.Configuration;
 using CtBuild.Lake;
+using CtBuild.Pipeline;
 
 namespace CtBuild.Stages;
 
@@ -7,6 +8,24 @@ namespace CtBuild.Stages;
 public static class LakeTables
 {
     public static DeltaTable Open(Workspace ws, string name) => DeltaTable.At(Path.Combine(ws.LakeDir, name));
+
+    /// <summary>
+    /// How old an unreferenced data file must be before a writer deletes it. A younger one may belong to a
+    /// writer in another workspace on a shared lake that has written its file but not yet its commit.
+    /// </summary>
+    public static readonly TimeSpan LeftoverMinAge = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The table a stage is about to write, after deleting the data files and temporary commits that a
+    /// crashed writer left behind (never referenced by any version, older than <see cref="LeftoverMinAge"/>).
+    /// </summary>
+    public static DeltaTable OpenForWrite(Workspace ws, string name, IPipelineLog log)
+    {
+        var table = Open(ws, name);
+        var deleted = table.CleanUntracked(LeftoverMinAge);
+        if (deleted > 0) log.Info($"{name}: deleted {deleted} file(s) an interrupted write left behind");
+        return table;
+    }
 
     public static long? LatestVersion(Workspace ws, string name)
     {

@@ -60,6 +60,18 @@ public sealed class PromoteStage : Stage
             return StageOutputs.Of($"not promoted: {decision.Outcome}", ("promoted", "false"));
         }
 
+        // A run killed after the promotion commit but before this stage's lock comes back here with the
+        // candidate already champion; registering it again would make a second version of the same model.
+        if (EvaluateStage.Champion(ws) is ({ } current, { } championSha) && championSha == candidate.ModelSha256)
+        {
+            new PromotionOutputs(true, ws.Config.Name, current, decision.Candidate.Auc).WriteTo(github);
+            ReportStage.Refresh(context, current);
+            context.Log.Info($"promote: {ws.Config.Name} v{current} already is this candidate; nothing to register");
+            return StageOutputs.Of($"promoted {ws.Config.Name} v{current} (already the champion)",
+                ("promoted", "true"), ("version", current.ToString(CultureInfo.InvariantCulture)),
+                ("candidate.sha256", candidate.ModelSha256), ("commit", ""));
+        }
+
         var next = NextVersion(registry, ws.Config.Name);
         var message = CommitMessage(ws.Config.Name, next, decision);
         var cardPath = Path.Combine(ws.CandidateDir, ModelCardFile);

@@ -124,6 +124,7 @@ public sealed class TuneStage : Stage
         Directory.CreateDirectory(ws.CandidateDir);
         var modelPath = CandidateModel.ModelPath(ws.CandidateDir);
         ModelScoring.Save(chain, trainer.InputSchema, modelPath);
+        FaultInjection.Point("tune.after-model-save", modelPath);
         var sha = Hashing.Sha256File(modelPath);
         var bestRunId = runIds[best.Number];
         var importance = TrainerFeatureImportance.Compute((Microsoft.ML.ITransformer)best.Attachment!, trainer.SlotNames);
