@@ -15,7 +15,7 @@ public static class FaultInjection
     /// <summary>The environment variable naming the point to fail at.</summary>
     public const string PointVariable = "CTB_FAULT_POINT";
 
-    /// <summary>The environment variable choosing what happens there: <c>kill</c> (default), <c>enospc</c> or <c>eacces</c>.</summary>
+    /// <summary>The environment variable choosing what happens there: <c>kill</c> (default), <c>enospc</c>, <c>eacces</c> or <c>pause</c>.</summary>
     public const string ActionVariable = "CTB_FAULT_ACTION";
 
     /// <summary>With the <c>pause</c> action: the file whose creation lets the process go on.</summary>
