@@ -21,7 +21,7 @@ internal sealed class TempFolder : IDisposable
 /// <summary>The read-only golden tables from delta-io/delta (see /work/shared/delta-golden/INDEX.md).</summary>
 internal static class Golden
 {
-    public static readonly string Root = Environment.GetEnvironmentVariable("CTB_DELTA_GOLDEN") ?? "/work/shared/delta-golden";
+    public static readonly string Root = Environment.GetEnvironmentVariable("CTB_DELTA_GOLDEN") ?? CtBuild.Tests.Support.TempWorkspace.SharedFolder("delta-golden");
 
     public static DeltaTable Table(string name) => DeltaTable.At(Path.Combine(Root, name));
 

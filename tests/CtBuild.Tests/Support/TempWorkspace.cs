@@ -15,19 +15,22 @@ public sealed class TempWorkspace : IDisposable
 
     public string RawDir => Path.Combine(Root, "data", "raw");
 
-    public static string SharedDatasets
+    public static string SharedDatasets => SharedFolder("datasets");
+
+    /// <summary>
+    /// A folder of the project's shared/ (datasets, delta-golden): beside the repository or one of its
+    /// parents (CI lays a copy beside the clone), else CTB_SHARED, else /work/shared.
+    /// </summary>
+    public static string SharedFolder(string name)
     {
-        get
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "datasets");
-                if (Directory.Exists(candidate)) return candidate;
-                candidate = Path.Combine(dir.FullName, "..", "shared", "datasets");
-                if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
-            }
-            throw new DirectoryNotFoundException("shared/datasets not found beside the repository.");
+            var candidate = Path.Combine(dir.FullName, "shared", name);
+            if (Directory.Exists(candidate)) return candidate;
         }
+        foreach (var root in new[] { Environment.GetEnvironmentVariable("CTB_SHARED"), "/work/shared" })
+            if (root is not null && Directory.Exists(Path.Combine(root, name))) return Path.Combine(root, name);
+        throw new DirectoryNotFoundException($"shared/{name} was not found beside the repository, in CTB_SHARED or in /work/shared.");
     }
 
     public static string RepoRoot
