@@ -31,8 +31,9 @@ public sealed class HeadlessChromium : IAsyncDisposable
         this.profile = profile;
     }
 
-    /// <summary>The Chromium executable on PATH, or null.</summary>
+    /// <summary>The browser named by CTB_CHROMIUM, else a Chromium or Chrome on PATH, or null.</summary>
     public static string? FindExecutable() =>
+        Environment.GetEnvironmentVariable("CTB_CHROMIUM") is { Length: > 0 } named && File.Exists(named) ? named :
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
         .SelectMany(dir => ExecutableNames.Select(name => Path.Combine(dir, name)))
         .FirstOrDefault(File.Exists);
