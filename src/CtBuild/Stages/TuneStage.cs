@@ -42,15 +42,7 @@ public sealed class TuneStage : Stage
         var cfg = ws.Config.Tune;
         var space = SearchSpaceParser.Parse(cfg.Space, "tune.space");
         var splits = LakeTables.Latest(ws, SplitStage.Table, "split");
-        var signature = FeatureSignature.FromSchema(splits.Schema, ws.Config.Features.Label,
-            ws.Config.Features.Exclude.Append(SplitStage.SplitColumn).Append(ws.Config.Split.Key ?? ""));
-        var key = ws.Config.Split.Key;
-        ModelInput train, valid;
-        using (var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill")))
-        {
-            train = ModelInput.Load(db, splits, signature, "train", key);
-            valid = ModelInput.Load(db, splits, signature, "valid", key);
-        }
+        var (train, valid, signature) = LoadTrainAndValid(ws, splits);
         RequireBothClasses(train, "train", splits.Version);
         RequireBothClasses(valid, "valid", splits.Version);
         context.Log.Info($"tune: {train.Rows.Count} train / {valid.Rows.Count} valid rows from splits v{splits.Version}; " +
@@ -149,6 +141,16 @@ public sealed class TuneStage : Stage
         return StageOutputs.Of(
             $"{result.Trials.Count} trials ({failed} failed, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
             ("candidate.sha256", sha), ("candidate.run", bestRunId), ("tuning.run", tuningRun.RunId));
+    }
+
+    /// <summary>The train and valid rows of a splits snapshot, with the signature its column types give.</summary>
+    public static (ModelInput Train, ModelInput Valid, FeatureSignature Signature) LoadTrainAndValid(Configuration.Workspace ws, Lake.DeltaSnapshot splits)
+    {
+        var signature = FeatureSignature.FromSchema(splits.Schema, ws.Config.Features.Label,
+            ws.Config.Features.Exclude.Append(SplitStage.SplitColumn).Append(ws.Config.Split.Key ?? ""));
+        using var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill"));
+        return (ModelInput.Load(db, splits, signature, "train", ws.Config.Split.Key),
+                ModelInput.Load(db, splits, signature, "valid", ws.Config.Split.Key), signature);
     }
 
     static void RequireBothClasses(ModelInput input, string split, long version)

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using CtBuild.Configuration;
 using CtBuild.Stages;
-using CtBuild.Storage;
 using CtBuild.Training;
 
 namespace CtBuild.Tuning.Benchmarks;
@@ -28,14 +27,7 @@ public static class ParallelTuningBenchmark
     public static ParallelTuningResult Run(Workspace ws, int trials, int parallelism, IProgress<string>? log = null)
     {
         var splits = LakeTables.Latest(ws, SplitStage.Table, "split");
-        var signature = FeatureSignature.FromSchema(splits.Schema, ws.Config.Features.Label,
-            ws.Config.Features.Exclude.Append(SplitStage.SplitColumn).Append(ws.Config.Split.Key ?? ""));
-        ModelInput train, valid;
-        using (var db = DuckDb.Open())
-        {
-            train = ModelInput.Load(db, splits, signature, "train", ws.Config.Split.Key);
-            valid = ModelInput.Load(db, splits, signature, "valid", ws.Config.Split.Key);
-        }
+        var (train, valid, _) = TuneStage.LoadTrainAndValid(ws, splits);
         var trainer = new TrialTrainer(train, valid, ws.Config.Tune.Seed);
         var space = SearchSpaceParser.Parse(ws.Config.Tune.Space);
         trainer.Fit(ml => TrainerCatalog.Create(ml, new RandomSampler(0).Sample(space, [], StudyDirection.Maximize)), 0); // warm-up: native libraries load once
