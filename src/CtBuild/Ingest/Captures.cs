@@ -33,7 +33,9 @@ public sealed class Captures(string lakeDir)
                     sha.AppendData(buffer, 0, read);
                     destination.Write(buffer, 0, read);
                 }
-                destination.Flush(flushToDisk: true);
+                // No fsync, like the lake's data files: a killed process loses nothing the page cache holds,
+                // and the commit that makes this capture matter is fsynced (see README "Guarantees").
+                destination.Flush();
                 copied = Convert.ToHexStringLower(sha.GetHashAndReset());
             }
         }
