@@ -1,3 +1,4 @@
+using CtBuild.Storage;
 using System.Text;
 using System.Text.Json;
 using CtBuild.Tracking;
@@ -203,7 +204,7 @@ public sealed class ModelRegistry
         {
             var relative = $"{RegistryFiles.ModelFolder(name)}/{artifact.Path}";
             var full = RegistryFiles.Full(WorkspaceRoot, relative);
-            var actual = File.Exists(full) ? AtomicFile.Sha256Of(full) : "missing";
+            var actual = File.Exists(full) ? Hashing.Sha256File(full) : "missing";
             if (actual != artifact.Sha256) throw new RegistryIntegrityException(relative, artifact.Sha256, actual);
         }
     }
@@ -262,7 +263,7 @@ public sealed class ModelRegistry
         {
             CheckArtifactName(a.Name);
             if (!File.Exists(a.SourcePath)) throw new RegistryException($"Artifact '{a.Name}' source {a.SourcePath} does not exist.");
-            return (a, new FileInfo(a.SourcePath).Length, AtomicFile.Sha256Of(a.SourcePath));
+            return (a, new FileInfo(a.SourcePath).Length, Hashing.Sha256File(a.SourcePath));
         }).ToList();
 
     private static void CheckArtifactName(string name)

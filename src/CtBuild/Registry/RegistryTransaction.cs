@@ -1,3 +1,4 @@
+using CtBuild.Storage;
 using CtBuild.Tracking;
 
 namespace CtBuild.Registry;

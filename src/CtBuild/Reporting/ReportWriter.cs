@@ -1,3 +1,4 @@
+using CtBuild.Storage;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -45,11 +46,11 @@ public sealed class ReportWriter(string reportsFolder, ReportRenderer? renderer 
             Path.Combine(runFolder, "report.html"), Path.Combine(runFolder, "summary.md"),
             Path.Combine(Folder, "summary.md"), Path.Combine(Folder, "index.html"), Path.Combine(Folder, "index.json"),
             Encoding.UTF8.GetByteCount(html));
-        WriteAtomically(written.ReportHtml, html);
-        WriteAtomically(written.RunSummary, summary);
-        WriteAtomically(written.LatestSummary, summary);
-        WriteAtomically(written.IndexJson, JsonSerializer.Serialize(index.Runs, IndexJson));
-        WriteAtomically(written.IndexHtml, indexHtml);
+        AtomicFile.WriteAllText(written.ReportHtml, html);
+        AtomicFile.WriteAllText(written.RunSummary, summary);
+        AtomicFile.WriteAllText(written.LatestSummary, summary);
+        AtomicFile.WriteAllText(written.IndexJson, JsonSerializer.Serialize(index.Runs, IndexJson));
+        AtomicFile.WriteAllText(written.IndexHtml, indexHtml);
         return written;
     }
 
@@ -74,20 +75,6 @@ public sealed class ReportWriter(string reportsFolder, ReportRenderer? renderer 
         if (string.IsNullOrWhiteSpace(runId) || runId is "." or ".." || runId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0
             || runId.Contains('/') || runId.Contains('\\'))
             throw new ArgumentException($"Run id '{runId}' cannot be used as a folder name under the reports folder.", nameof(runId));
-    }
-
-    static void WriteAtomically(string path, string text)
-    {
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllText(temp, text, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
     }
 }
 

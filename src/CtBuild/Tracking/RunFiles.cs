@@ -1,3 +1,4 @@
+using CtBuild.Storage;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;

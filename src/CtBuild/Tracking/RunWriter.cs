@@ -1,3 +1,4 @@
+using CtBuild.Storage;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using CtBuild.Storage;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;

@@ -175,7 +175,7 @@ public class ModelRegistryTests : IDisposable
 
         Assert.Equal("models/income/versions/v1/model.zip", error.File);
         Assert.Equal(expected, error.ExpectedSha256);
-        Assert.Equal(AtomicFile.Sha256Of(Path.Combine(_ws.Root, "models", "income", "versions", "v1", "model.zip")), error.ActualSha256);
+        Assert.Equal(Hashing.Sha256File(Path.Combine(_ws.Root, "models", "income", "versions", "v1", "model.zip")), error.ActualSha256);
         Assert.Contains("git checkout", error.Message);
         Assert.Throws<RegistryIntegrityException>(() => registry.VerifyArtifacts("income", 1));
         File.Delete(Path.Combine(_ws.Root, "models", "income", "versions", "v1", "model-card.json"));
