@@ -139,13 +139,19 @@ public sealed class ReportStage : Stage
         return new DataSummary(tables, counts, quarantined, reasons, Drift(ws, db, versions));
     }
 
-    /// <summary>Per-column drift of the features against the version the previous report used.</summary>
+    /// <summary>
+    /// Per-column drift of the features against the version the previous pipeline run reported on. The marker
+    /// keeps "previous current", so rendering the same run again (Promote refreshes the report) compares
+    /// against the same previous version instead of against itself.
+    /// </summary>
     static IReadOnlyList<R.ColumnDrift> Drift(Workspace ws, DuckDB.NET.Data.DuckDBConnection db, IReadOnlyDictionary<string, long> versions)
     {
-        var marker = Path.Combine(ws.StateDir, "report-features-version.txt");
-        var previous = File.Exists(marker) && long.TryParse(File.ReadAllText(marker), out var p) ? p : (long?)null;
         if (!versions.TryGetValue(FeaturesStage.Table, out var current)) return [];
-        AtomicFile.WriteAllText(marker, current.ToString());
+        var marker = Path.Combine(ws.StateDir, "report-features-versions.txt");
+        var recorded = File.Exists(marker) ? File.ReadAllText(marker).Split(' ') : [];
+        long? Parse(int i) => recorded.Length > i && long.TryParse(recorded[i], out var v) ? v : null;
+        var previous = Parse(1) == current ? Parse(0) : Parse(1);
+        AtomicFile.WriteAllText(marker, $"{previous?.ToString() ?? "-"} {current}");
         if (previous is null || previous == current) return [];
         var table = LakeTables.Open(ws, FeaturesStage.Table);
         var diff = TableDiff.Compare(db, table.Snapshot(previous.Value), table.Snapshot(current));

@@ -19,6 +19,8 @@ public sealed class ReportStageTests(ChromiumFixture chromium) : IClassFixture<C
         Run("run-1");
         _ws.WriteRaw("batch-2.csv", SmallConfig.Rows(300, firstId: 5000, seed: 3));
         Run("run-2");
+        // Promote renders the run's report again; the second rendering must still compare with run 1's data.
+        CtBuild.Stages.ReportStage.Refresh(_ws.Context(new RunOptions { PipelineRunId = "run-2" }), promotedVersion: null);
 
         var reports = _ws.Load().ReportsDir;
         var page = Path.Combine(reports, "run-2", "report.html");
@@ -40,6 +42,8 @@ public sealed class ReportStageTests(ChromiumFixture chromium) : IClassFixture<C
         var text = await chromium.Browser.EvaluateAsync<string>("document.body.innerText");
         Assert.Matches("PROMOTED|KEPT CHAMPION", text);
         Assert.Contains("small-model", text);
+        // The second run read a new features version, so drift is shown — also after Promote re-rendered the page.
+        Assert.DoesNotContain("No previous run to compare with", text);
 
         var index = Path.Combine(reports, "index.html");
         var indexVisit = await chromium.Browser.OpenAsync(index, "document.querySelectorAll('a[href$=\"report.html\"]').length >= 2");
