@@ -2,6 +2,7 @@ using System.ComponentModel;
 using CtBuild.Evaluation.Benchmarks;
 using CtBuild.Ingest.Benchmarks;
 using CtBuild.Tuning.Benchmarks;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace CtBuild.Cli.Commands;
@@ -66,6 +67,12 @@ public sealed class BenchIngestSettings : WorkspaceSettings
 
     [CommandOption("--dir <DIR>")] [Description("Scratch folder (default: a new temp folder, deleted after).")]
     public string? Dir { get; init; }
+
+    [CommandOption("--repeats <N>")] [Description("Interleaved runs of (a) and (b); the medians are compared (default 3).")]
+    public int Repeats { get; init; } = 3;
+
+    public override ValidationResult Validate() =>
+        Repeats < 1 ? ValidationResult.Error("--repeats must be at least 1") : base.Validate();
 }
 
 /// <summary><c>ctb bench ingest</c></summary>
@@ -76,7 +83,7 @@ public sealed class BenchIngestCommand : Command<BenchIngestSettings>
         var dir = settings.Dir ?? Directory.CreateTempSubdirectory("ctb-bench-").FullName;
         try
         {
-            var result = IngestBenchmark.Run(settings.Rows, settings.NoOpFiles, settings.NoOpMegabytes, dir, new ConsoleLog(true));
+            var result = IngestBenchmark.Run(settings.Rows, settings.NoOpFiles, settings.NoOpMegabytes, dir, new ConsoleLog(true), settings.Repeats);
             settings.Print(result, () => Console.WriteLine(result.Format()));
         }
         finally

@@ -51,8 +51,13 @@ public sealed record CsvLayout(IReadOnlyList<string> Header, bool Empty, bool Re
         int b;
         while ((b = stream.ReadByte()) >= 0 && b != '\n') bytes.Add((byte)b);
         empty = bytes.Count == 0 && b < 0;
-        if (empty) return [];
-        var text = Encoding.UTF8.GetString(bytes.ToArray()).TrimEnd('\r').TrimStart('\uFEFF');
+        return empty ? [] : ParseHeader(bytes.ToArray());
+    }
+
+    /// <summary>The column names of a header line (without its newline).</summary>
+    internal static IReadOnlyList<string> ParseHeader(byte[] line)
+    {
+        var text = Encoding.UTF8.GetString(line).TrimEnd('\r').TrimStart('\uFEFF');
         var names = new List<string>();
         var field = new StringBuilder();
         var quoted = false;

@@ -4,8 +4,16 @@ using static CtBuild.Storage.DuckDb;
 
 namespace CtBuild.Ingest;
 
-/// <summary>What validating one raw file produced: temp tables of good rows and of quarantined rows.</summary>
-public sealed record FileValidationResult(RawFile File, string GoodTable, string BadTable, long GoodRows, long BadRows,
+/// <summary>
+/// One raw file read into DuckDB and judged against the contract: <see cref="GoodSql"/> selects its good rows,
+/// typed, with their source file, hash and line. <see cref="Numbered"/> is set when the rows are read from a
+/// numbered copy of a CSV file; its quarantine is completed after the good rows are written.
+/// </summary>
+public sealed record CheckedFile(RawFile File, string GoodSql, string BadTable, IReadOnlyList<string> DroppedColumns,
+    IReadOnlyList<string> MissingColumns, NumberedCsv? Numbered);
+
+/// <summary>What validating one raw file produced: its good row count and a temp table of quarantined rows.</summary>
+public sealed record FileValidationResult(RawFile File, string BadTable, long GoodRows, long BadRows,
     IReadOnlyList<string> DroppedColumns, IReadOnlyList<string> MissingColumns)
 {
     public long TotalRows => GoodRows + BadRows;
@@ -13,60 +21,101 @@ public sealed record FileValidationResult(RawFile File, string GoodTable, string
 }
 
 /// <summary>
-/// Reads one raw file into DuckDB as text, checks every row against the contract, and splits the rows
-/// into a table of typed good rows and a quarantine table (file, line, column, reason, the record itself).
-/// Every input row lands in exactly one of the two.
+/// Reads one raw file into DuckDB, checks every row against the contract, and splits the rows into good,
+/// typed rows and a quarantine table (file, line, column, reason, the record itself). Every input row
+/// lands in exactly one of the two. Two steps: <see cref="Check"/> makes the query of the good rows, the
+/// caller writes them (the one full read of a clean CSV file), and <see cref="Finish"/> completes the
+/// quarantine from what that read rejected.
 /// </summary>
-public sealed class FileValidation(DuckDBConnection db, IngestConfig config, DateTimeOffset ingestedAt)
+public sealed class FileValidation(DuckDBConnection db, IngestConfig config, DateTimeOffset ingestedAt, string workDir)
 {
     ContractColumns _contract = new(config);
 
     public const string QuarantineColumns =
         "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMPTZ";
 
-    public FileValidationResult Validate(RawFile file, int index)
+    /// <summary>Reads <paramref name="captured"/> (the file's captured bytes) and returns the query of its good rows.</summary>
+    public CheckedFile Check(RawFile file, int index, string captured)
     {
         var text = $"src_{index}";
         var bad = $"bad_{index}";
-        var good = $"good_{index}";
         db.Exec($"CREATE OR REPLACE TEMP TABLE {bad} ({QuarantineColumns})");
         _contract = new ContractColumns(config); // a CSV read may switch to typed; every file starts untyped
-        var header = LoadAsText(file, text, bad);
-        var rejected = db.Scalar<long>($"SELECT count(*) FROM {bad}");
+        var (header, numbered) = LoadAsText(file, captured, text, bad, index);
         var (dropped, missing) = CheckSchema(file, header);
 
+        var judged = Judged(text, header);
+        if (numbered is null)
+            db.Exec($"INSERT INTO {bad} {BadRowsSql(file, judged, header)}");
+        var typed = _contract.Names.Select(n => $"{_contract.Typed(n)} AS {Ident(n)}");
+        var good = $"""
+            SELECT {string.Join(", ", typed)}, {Constant(file.Name)} AS _source_file, {Constant(file.Sha256)} AS _source_sha256,
+                   _line AS _source_line, {IngestedAt} AS _ingested_at
+            FROM ({judged}) WHERE _bad_reason IS NULL
+            """;
+        return new CheckedFile(file, good, bad, dropped, missing, numbered);
+    }
+
+    /// <summary>
+    /// Completes the quarantine once <paramref name="goodRows"/> rows of <see cref="CheckedFile.GoodSql"/> were written.
+    /// For a numbered CSV: the lines DuckDB rejected during that read, and — only when rows are still
+    /// unaccounted for — a second read for the rows that parse but break a rule.
+    /// </summary>
+    public FileValidationResult Finish(CheckedFile check, long goodRows)
+    {
+        var bad = check.BadTable;
+        if (check.Numbered is { } numbered)
+        {
+            var text = $"{bad}_again";
+            InsertRejects(check.File, $"{bad}_rejects", bad, fromNumbered: true);
+            var rejected = db.Scalar<long>($"SELECT count(*) FROM {bad}");
+            if (numbered.Records - goodRows - rejected > 0)
+            {
+                // Some rows parse but break a rule: read the file once more for just those (its own rejects table).
+                CreateNumberedView(numbered, text, $"{text}_rejects");
+                var judged = Judged(text, numbered.Header);
+                db.Exec($"INSERT INTO {bad} SELECT * FROM ({BadRowsSql(check.File, judged, numbered.Header)}) WHERE _line NOT IN (SELECT line FROM {bad})");
+            }
+            var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
+            if (goodRows + badRows != numbered.Records)
+                throw new CtBuildException($"{check.File.Name}: {numbered.Records} records were numbered but DuckDB read {goodRows} good and {badRows} bad rows. " +
+                    "Nothing was ingested. This is a bug in CtBuild's line numbering; please report it with the file (lines ending in a bare carriage return are a known cause).");
+        }
+        return new FileValidationResult(check.File, bad, goodRows, db.Scalar<long>($"SELECT count(*) FROM {bad}"), check.DroppedColumns, check.MissingColumns);
+    }
+
+    /// <summary>
+    /// A text that is the same on every row of a file, as a one-value ENUM: DuckDB writes it to Parquet as a
+    /// plain dictionary-encoded string (Spark reads a string) without hashing each row's copy of it, which
+    /// for the 64-character content hash took a seventh of a large file's ingest.
+    /// </summary>
+    static string Constant(string text) => $"{Literal(text)}::ENUM({Literal(text)})";
+
+    // With its zone: a naive TIMESTAMP would make the lake writer rewrite the file to store it as UTC.
+    string IngestedAt => $"TIMESTAMPTZ {Literal(ingestedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff") + "+00")}";
+
+    /// <summary>The rows of <paramref name="text"/> with the first rule each breaks (NULLs when none).</summary>
+    string Judged(string text, IReadOnlyList<string> header)
+    {
         var (vColumn, vRule, vReason) = _contract.FirstViolation();
-        var source = $"{Literal(file.Name)}, {Literal(file.Sha256)}";
-        // With its zone: a naive TIMESTAMP would make the lake writer rewrite the file to store it as UTC.
-        var at = $"TIMESTAMPTZ {Literal(ingestedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff") + "+00")}";
-        var record = header.Count == 0 ? "NULL::VARCHAR"
-            : "coalesce(_raw, to_json(struct_pack(" + string.Join(", ", header.Select(h => $"{Ident(h)} := {Ident(h)}")) + "))::VARCHAR)";
-        // Views, not tables: the text is scanned once for the (few) bad rows and once as the good rows are
-        // written to Parquet, instead of materialising every row two more times. The record's JSON is
-        // built only for bad rows.
-        db.Exec($"""
-            CREATE OR REPLACE TEMP VIEW judged_{index} AS
+        return $"""
             SELECT *, {string.Join("", _contract.Names.Where(n => !header.Contains(n)).Select(m => $"NULL::{(_contract.TypedSource ? ContractColumns.DuckType(config.Columns[m].Type) : "VARCHAR")} AS {Ident(m)}, "))}
                    CASE WHEN _malformed IS NOT NULL THEN NULL ELSE {vColumn} END AS _bad_column,
                    CASE WHEN _malformed IS NOT NULL THEN 'malformed record' ELSE {vRule} END AS _bad_rule,
                    CASE WHEN _malformed IS NOT NULL THEN _malformed ELSE {vReason} END AS _bad_reason
             FROM {text}
-            """);
-        db.Exec($"""
-            INSERT INTO {bad} SELECT {source}, _line, _bad_column, _bad_rule, _bad_reason, {record}, {at}
-            FROM judged_{index} WHERE _bad_reason IS NOT NULL
-            """);
-        var typed = _contract.Names.Select(n => $"{_contract.Typed(n)} AS {Ident(n)}");
-        db.Exec($"""
-            CREATE OR REPLACE TEMP VIEW {good} AS
-            SELECT {string.Join(", ", typed)}, {Literal(file.Name)} AS _source_file, {Literal(file.Sha256)} AS _source_sha256,
-                   _line AS _source_line, {at} AS _ingested_at
-            FROM judged_{index} WHERE _bad_reason IS NULL
-            """);
-        // Rejected lines never reached the text table; the other bad rows are part of it.
-        var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
-        var goodRows = db.Scalar<long>($"SELECT count(*) FROM {text}") - (badRows - rejected);
-        return new FileValidationResult(file, good, bad, goodRows, badRows, dropped, missing);
+            """;
+    }
+
+    /// <summary>The quarantine rows of the judged rows that break a rule; the record's JSON is built only for them.</summary>
+    string BadRowsSql(RawFile file, string judged, IReadOnlyList<string> header)
+    {
+        var record = header.Count == 0 ? "NULL::VARCHAR"
+            : "coalesce(_raw, to_json(struct_pack(" + string.Join(", ", header.Select(h => $"{Ident(h)} := {Ident(h)}")) + "))::VARCHAR)";
+        return $"""
+            SELECT {Literal(file.Name)}, {Literal(file.Sha256)}, _line, _bad_column, _bad_rule, _bad_reason, {record}, {IngestedAt}
+            FROM ({judged}) WHERE _bad_reason IS NOT NULL
+            """;
     }
 
     (IReadOnlyList<string> Dropped, IReadOnlyList<string> Missing) CheckSchema(RawFile file, IReadOnlyList<string> header)
@@ -91,103 +140,132 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
         return (extra, missing);
     }
 
-    /// <summary>Loads the file as text columns plus <c>_line</c> and <c>_malformed</c>; rows DuckDB cannot parse go to quarantine.</summary>
-    IReadOnlyList<string> LoadAsText(RawFile file, string table, string bad)
+    /// <summary>
+    /// Loads the file as a view of its columns plus <c>_line</c>, <c>_malformed</c> and <c>_raw</c>; rows DuckDB
+    /// cannot parse go to quarantine (for a numbered CSV, when <see cref="Finish"/> runs).
+    /// </summary>
+    (IReadOnlyList<string> Header, NumberedCsv? Numbered) LoadAsText(RawFile file, string captured, string table, string bad, int index)
     {
+        var source = file with { FullPath = captured };
         switch (file.Format)
         {
             case RawFormat.Csv:
             case RawFormat.CsvGzip:
-                return LoadCsv(file, table, bad);
+                return LoadCsv(source, table, bad, index);
             case RawFormat.Parquet:
-                var cols = db.Query($"DESCRIBE SELECT * FROM read_parquet({Literal(file.FullPath)})", r => r.GetString(0)).ToList();
+                var cols = db.Query($"DESCRIBE SELECT * FROM read_parquet({Literal(captured)})", r => r.GetString(0)).ToList();
                 db.Exec($"""
                     CREATE TEMP VIEW {table} AS SELECT file_row_number + 1 AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw,
                       {string.Join(", ", cols.Select(c => $"CAST({Ident(c)} AS VARCHAR) AS {Ident(c)}"))}
-                    FROM read_parquet({Literal(file.FullPath)}, file_row_number = true)
+                    FROM read_parquet({Literal(captured)}, file_row_number = true)
                     """);
-                return cols;
+                return (cols, null);
             default:
-                return LoadJsonLines(file, table);
+                return (LoadJsonLines(source, table), null);
         }
     }
 
-    IReadOnlyList<string> LoadCsv(RawFile file, string table, string bad)
+    (IReadOnlyList<string> Header, NumberedCsv? Numbered) LoadCsv(RawFile file, string table, string bad, int index)
     {
-        var layout = CsvLayout.Read(file);
-        if (layout.Empty || layout.Header.Count == 0 || layout.Header is [""])
+        Directory.CreateDirectory(workDir);
+        var numbered = NumberedCsv.Write(file, file.FullPath, Path.Combine(workDir, $"numbered-{index}.csv"));
+        if (numbered.Empty || numbered.Header.Count == 0 || numbered.Header is [""])
         {
             db.Exec($"CREATE TEMP TABLE {table} (_line BIGINT, _malformed VARCHAR, _raw VARCHAR)");
-            return [];
+            return ([], null);
         }
-        var rejects = $"{table}_rejects";
-        // Parse straight into the contract's types when every missing marker is a shared one: DuckDB then
-        // rejects a value that does not parse, with its line, and keeps a typed (smaller) copy of the rows.
+        if (numbered.Header.Contains(NumberedCsv.LineColumn))
+            throw new CtBuildException($"{file.Name}: the column name '{NumberedCsv.LineColumn}' is reserved by CtBuild's ingest. Rename that column in the file.");
+        UseTypedReadIfPossible(numbered.Header);
+        if (!numbered.RecordsSpanLines)
+        {
+            // The common case: every record is one line, numbered in the copy; rejected lines are read
+            // from the rejects table once the good rows have been written.
+            CreateNumberedView(numbered, table, $"{bad}_rejects");
+            return (numbered.Header, numbered);
+        }
+        File.Delete(numbered.Path);
+        return (LoadCsvSpanningLines(file, table, bad), null);
+    }
+
+    /// <summary>
+    /// Parse straight into the contract's types when every missing marker is a shared one: DuckDB then rejects
+    /// a value that does not parse, with its line, and the good rows need no casts.
+    /// </summary>
+    void UseTypedReadIfPossible(IReadOnlyList<string> header)
+    {
         var shared = config.MissingValues.ToHashSet();
-        var typed = layout.Header.Where(config.Columns.ContainsKey).All(h => _contract.Markers(h).All(shared.Contains));
-        if (typed) _contract = new ContractColumns(config, typedSource: true);
-        string TypeOf(string h) => typed && config.Columns.TryGetValue(h, out var c) ? ContractColumns.DuckType(c.Type) : "VARCHAR";
-        var columns = "{" + string.Join(", ", layout.Header.Select(h => $"{Literal(h)}: {Literal(TypeOf(h))}")) + "}";
-        var nulls = typed ? $", nullstr = [{string.Join(", ", config.MissingValues.DefaultIfEmpty("").Select(Literal))}]" : "";
-        db.Exec($"""
-            CREATE TEMP TABLE {table}_rows AS SELECT * FROM read_csv({Literal(file.FullPath)}, header = true, auto_detect = false,
-              delim = ',', quote = '"', escape = '"', columns = {columns}{nulls}, store_rejects = true,
-              rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
-            """);
-        // Rejected lines are quarantined whole: a value that is not its column's type ("not a valid int"),
-        // or a malformed record (wrong field count, broken quotes, bytes that are not UTF-8).
+        if (header.Where(config.Columns.ContainsKey).All(h => _contract.Markers(h).All(shared.Contains)))
+            _contract = new ContractColumns(config, typedSource: true);
+    }
+
+    /// <summary>DuckDB's read_csv of the file with the given header, in the contract's types when the read is typed.</summary>
+    string ReadCsv(string path, IEnumerable<string> header, string rejects)
+    {
+        string TypeOf(string h) => h == NumberedCsv.LineColumn ? "BIGINT"
+            : _contract.TypedSource && config.Columns.TryGetValue(h, out var c) ? ContractColumns.DuckType(c.Type) : "VARCHAR";
+        var columns = "{" + string.Join(", ", header.Select(h => $"{Literal(h)}: {Literal(TypeOf(h))}")) + "}";
+        var nulls = _contract.TypedSource ? $", nullstr = [{string.Join(", ", config.MissingValues.DefaultIfEmpty("").Select(Literal))}]" : "";
+        return $"""
+            read_csv({Literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+              columns = {columns}{nulls}, store_rejects = true, rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
+            """;
+    }
+
+    void CreateNumberedView(NumberedCsv numbered, string view, string rejects) => db.Exec($"""
+        CREATE OR REPLACE TEMP VIEW {view} AS
+        SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, * EXCLUDE ({Ident(NumberedCsv.LineColumn)})
+        FROM {ReadCsv(numbered.Path, numbered.Header.Prepend(NumberedCsv.LineColumn), rejects)}
+        """);
+
+    /// <summary>
+    /// Rejected lines are quarantined whole: a value that is not its column's type ("not a valid int"), or a
+    /// malformed record (wrong field count, broken quotes, bytes that are not UTF-8). In a numbered copy each
+    /// line starts with its number, which is taken off the record.
+    /// </summary>
+    void InsertRejects(RawFile file, string rejects, string bad, bool fromNumbered)
+    {
         var contractTypes = string.Join(" ", config.Columns.Select(c => $"WHEN {Literal(c.Key)} THEN {Literal("not a valid " + c.Value.Type)}"));
+        var record = fromNumbered ? "regexp_replace(first(csv_line), '^[0-9]+,', '')" : "first(csv_line)";
         db.Exec($"""
             INSERT INTO {bad}
             SELECT {Literal(file.Name)}, {Literal(file.Sha256)}, line, first(column_name ORDER BY column_idx),
                    CASE WHEN bool_and(error_type = 'CAST') THEN CASE first(column_name ORDER BY column_idx) {contractTypes} ELSE 'malformed record' END
                         ELSE 'malformed record' END,
-                   string_agg(DISTINCT error_type || ': ' || error_message, '; '), first(csv_line), now()
+                   string_agg(DISTINCT error_type || ': ' || error_message, '; '), {record}, {IngestedAt}
             FROM {rejects} GROUP BY line
             """);
-        var anyRejected = db.Scalar<long>($"SELECT count(*) FROM {rejects}") > 0;
-        if (!layout.RecordsSpanLines && !anyRejected)
+    }
+
+    /// <summary>
+    /// A file where a quoted field holds a newline: DuckDB numbers rejected rows by record (header = 1), not by
+    /// physical line, and the lines of accepted rows come from the record starts found by <see cref="CsvLayout"/>.
+    /// The rows are materialised once to number them.
+    /// </summary>
+    IReadOnlyList<string> LoadCsvSpanningLines(RawFile file, string table, string bad)
+    {
+        var layout = CsvLayout.Read(file);
+        var rejects = $"{table}_rejects";
+        db.Exec($"CREATE TEMP TABLE {table}_rows AS SELECT * FROM {ReadCsv(file.FullPath, layout.Header, rejects)}");
+        InsertRejects(file, rejects, bad, fromNumbered: false);
+        var starts = layout.RecordStartLines!;
+        var rejected = db.Query($"SELECT DISTINCT line FROM {rejects}", r => Convert.ToInt64(r.GetValue(0)) - 1).ToHashSet();
+        db.Exec($"CREATE TEMP TABLE {table}_lines (_k BIGINT, _record BIGINT, _line BIGINT)");
+        using (var appender = db.CreateAppender($"{table}_lines"))
         {
-            // The common case: every record is one line and none was rejected, so row k is on line k + 1.
-            db.Exec($"CREATE TEMP VIEW {table} AS SELECT rowid + 2 AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, * FROM {table}_rows");
-        }
-        else if (!layout.RecordsSpanLines)
-        {
-            // Each record is one line: accepted row k is on line k + 1 + (rejected lines before it).
-            db.Exec($"""
-                CREATE TEMP TABLE {table}_gaps AS
-                SELECT g, max(j) AS j FROM (
-                  SELECT line - row_number() OVER (ORDER BY line) AS g, row_number() OVER (ORDER BY line) AS j
-                  FROM (SELECT DISTINCT line FROM {rejects})) GROUP BY g
-                """);
-            db.Exec($"""
-                CREATE TEMP VIEW {table} AS
-                SELECT r._k + 1 + coalesce(g.j, 0) AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, r.* EXCLUDE (_k)
-                FROM (SELECT rowid + 1 AS _k, * FROM {table}_rows) r ASOF LEFT JOIN {table}_gaps g ON r._k + 1 > g.g
-                """);
-        }
-        else
-        {
-            // DuckDB numbers rejected rows by record (header = 1), not by physical line: map both through the scan.
-            var starts = layout.RecordStartLines!;
-            var rejected = db.Query($"SELECT DISTINCT line FROM {rejects}", r => Convert.ToInt64(r.GetValue(0)) - 1).ToHashSet();
-            db.Exec($"CREATE TEMP TABLE {table}_lines (_k BIGINT, _record BIGINT, _line BIGINT)");
-            using (var appender = db.CreateAppender($"{table}_lines"))
+            long k = 0;
+            for (var record = 1; record <= starts.Count; record++)
             {
-                long k = 0;
-                for (var record = 1; record <= starts.Count; record++)
-                {
-                    var row = appender.CreateRow();
-                    row.AppendValue(rejected.Contains(record) ? (long?)null : ++k).AppendValue((long)record).AppendValue(starts[record - 1]).EndRow();
-                }
+                var row = appender.CreateRow();
+                row.AppendValue(rejected.Contains(record) ? (long?)null : ++k).AppendValue((long)record).AppendValue(starts[record - 1]).EndRow();
             }
-            db.Exec($"UPDATE {bad} SET line = l._line FROM {table}_lines l WHERE {bad}.line - 1 = l._record");
-            db.Exec($"""
-                CREATE TEMP VIEW {table} AS
-                SELECT coalesce(l._line, -r._k) AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, r.* EXCLUDE (_k)
-                FROM (SELECT rowid + 1 AS _k, * FROM {table}_rows) r LEFT JOIN {table}_lines l USING (_k)
-                """);
         }
+        db.Exec($"UPDATE {bad} SET line = l._line FROM {table}_lines l WHERE {bad}.line - 1 = l._record");
+        db.Exec($"""
+            CREATE TEMP VIEW {table} AS
+            SELECT coalesce(l._line, -r._k) AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, r.* EXCLUDE (_k)
+            FROM (SELECT rowid + 1 AS _k, * FROM {table}_rows) r LEFT JOIN {table}_lines l USING (_k)
+            """);
         return layout.Header;
     }
 

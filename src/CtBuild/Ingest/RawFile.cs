@@ -5,8 +5,8 @@ namespace CtBuild.Ingest;
 /// <summary>The formats Ingest reads.</summary>
 public enum RawFormat { Csv, CsvGzip, Parquet, JsonLines }
 
-/// <summary>A file in the raw folder, with its content hash.</summary>
-public sealed record RawFile(string Name, string FullPath, RawFormat Format, long Size, string Sha256)
+/// <summary>A file in the raw folder, with its content hash and the modification time it was hashed at.</summary>
+public sealed record RawFile(string Name, string FullPath, RawFormat Format, long Size, string Sha256, long MtimeTicks)
 {
     public static RawFormat? FormatOf(string name)
     {

@@ -11,7 +11,7 @@ namespace CtBuild.Lake;
 public enum WriteMode { Append, Overwrite }
 
 /// <summary>What a write did: the version it made (or the current one when it wrote nothing).</summary>
-public sealed record DeltaCommitResult(long Version, bool Committed, long RowsWritten, string ContentDigest);
+public sealed record DeltaCommitResult(long Version, bool Committed, long RowsWritten, string? ContentDigest);
 
 /// <summary>
 /// Writes the rows of a DuckDB SELECT as a new table version: one parquet file via
@@ -41,44 +41,120 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         IReadOnlyDictionary<string, string>? operationParameters = null, Lineage? lineage = null,
         bool skipIfContentUnchanged = false, IReadOnlyDictionary<string, string>? extraCommitInfo = null)
     {
-        var read = ReadLatest(table);
-        var (add, fields, filePath) = WriteDataFile(table, selectSql);
-        try
-        {
-            var digest = ContentDigest(filePath, fields);
-            CtBuild.Pipeline.FaultInjection.Point($"lake.after-data-file:{Path.GetFileName(table.Folder)}", filePath);
-            for (int attempt = 1; ; attempt++)
-            {
-                if (skipIfContentUnchanged && read != null && LatestDigest(table, read.Version) == digest
-                    && SameSchema(DeltaSchema.Parse(read.Metadata.SchemaString), fields))
-                {
-                    File.Delete(filePath);
-                    return new DeltaCommitResult(read.Version, false, 0, digest);
-                }
-                var newMetadata = PlanMetadata(table, read, fields, mode);
-                var version = read is null ? 0 : read.Version + 1;
-                var commit = CommitText(read, newMetadata, mode, add, operation, operationParameters, lineage, digest, extraCommitInfo);
-                BeforeCommitAttempt?.Invoke(version);
-                if (CommitFile.TryCreate(table.Folder, version, commit))
-                    return new DeltaCommitResult(version, true, add.Rows, digest);
+        using var write = Begin(table);
+        var file = write.Add(selectSql);
+        var digest = ContentDigest(file.FullPath, write.Fields);
+        return write.Commit(mode, operation, operationParameters, lineage, extraCommitInfo, digest, skipIfContentUnchanged);
+    }
 
-                // Another writer took this version: re-read and decide whether our commit still makes sense.
-                var latest = ReadLatest(table)!;
-                var conflict = FindConflict(table, read, latest, mode, fields);
-                if (conflict != null || attempt >= MaxAttempts)
-                    throw new DeltaConflictException(
-                        $"Table {table.Folder}: this {mode.ToString().ToLowerInvariant()} ({operation}) was based on version " +
-                        $"{(read is null ? "none (new table)" : read.Version)}, but version {version} was committed by another writer " +
-                        $"(latest is now {latest.Version}); {conflict ?? $"gave up after {attempt} attempts"}. Nothing was committed. " +
-                        "Re-run the step so it reads the new snapshot" +
-                        (mode == WriteMode.Overwrite ? ", or set RetryOverwriteOnConflict to let the last writer win." : "."));
-                read = latest;
+    /// <summary>
+    /// Starts a write of several data files committed as one version, based on the latest version now.
+    /// Add files with <see cref="PendingWrite.Add"/>, then <see cref="PendingWrite.Commit"/>; disposing
+    /// an uncommitted write deletes its files.
+    /// </summary>
+    public PendingWrite Begin(DeltaTable table) => new(this, table, ReadLatest(table));
+
+    /// <summary>A write in progress: data files written one query at a time, then committed together (or deleted).</summary>
+    public sealed class PendingWrite : IDisposable
+    {
+        readonly DeltaWriter _writer;
+        readonly List<NewFile> _files = [];
+        readonly List<string> _paths = [];
+        TableState? _read;
+        bool _committed;
+
+        internal PendingWrite(DeltaWriter writer, DeltaTable table, TableState? read) => (_writer, Table, _read) = (writer, table, read);
+
+        public DeltaTable Table { get; }
+
+        /// <summary>The version this write is based on (null for a new table).</summary>
+        public long? ReadVersion => _read?.Version;
+
+        /// <summary>The schema of the files added so far (the union of their columns).</summary>
+        public List<DeltaField> Fields { get; } = [];
+
+        /// <summary>Rows in the files added so far.</summary>
+        public long Rows => _files.Sum(f => f.Rows);
+
+        /// <summary>Runs the query into one new Parquet file of this write; returns its path and row count.</summary>
+        public AddedFile Add(string selectSql)
+        {
+            if (_committed) throw new InvalidOperationException("This write is already committed.");
+            var (add, fields, path) = _writer.WriteDataFile(Table, selectSql);
+            _paths.Add(path);
+            try { MergeFields(fields); }
+            catch { File.Delete(path); _paths.Remove(path); throw; }
+            _files.Add(add);
+            CtBuild.Pipeline.FaultInjection.Point($"lake.after-data-file:{Path.GetFileName(Table.Folder)}", path);
+            return new AddedFile(path, add.Rows);
+        }
+
+        void MergeFields(IReadOnlyList<DeltaField> fields)
+        {
+            foreach (var f in fields)
+            {
+                var known = Fields.FirstOrDefault(g => g.Name.Equals(f.Name, StringComparison.OrdinalIgnoreCase));
+                if (known is null) Fields.Add(f);
+                else if (known.DeltaType != f.DeltaType)
+                    throw new DeltaWriteException($"Table {Table.Folder}: column '{f.Name}' is {known.DeltaType} in one file of this write and {f.DeltaType} in another. CAST it the same way in every query.");
             }
         }
-        catch
+
+        /// <summary>Commits the added files as the next version (see <see cref="DeltaWriter.Write"/> for the conflict rules).</summary>
+        public DeltaCommitResult Commit(WriteMode mode, string operation, IReadOnlyDictionary<string, string>? operationParameters = null,
+            Lineage? lineage = null, IReadOnlyDictionary<string, string>? extraCommitInfo = null,
+            string? contentDigest = null, bool skipIfContentUnchanged = false)
         {
-            File.Delete(filePath); // not committed: nothing references it
-            throw;
+            if (_committed) throw new InvalidOperationException("This write is already committed.");
+            if (_files.Count == 0) throw new InvalidOperationException("Add at least one data file before committing.");
+            // Files without rows add nothing but clutter; an all-empty write keeps one, so the commit still has a file.
+            var files = _files.Where(f => f.Rows > 0).DefaultIfEmpty(_files[0]).ToList();
+            foreach (var unused in _files.Except(files)) File.Delete(Path.Combine(Table.Folder, unused.Path)); // before the commit: no leftover if killed
+            var result = _writer.CommitFiles(Table, ref _read, files, Fields, mode, operation, operationParameters, lineage,
+                extraCommitInfo, contentDigest, skipIfContentUnchanged);
+            if (!result.Committed) return result; // unchanged content: Dispose deletes the files
+            _committed = true;
+            return result;
+        }
+
+        public void Dispose()
+        {
+            if (_committed) return;
+            foreach (var path in _paths) File.Delete(path); // not committed: nothing references them
+            _paths.Clear();
+        }
+    }
+
+    /// <summary>A data file added to a pending write.</summary>
+    public sealed record AddedFile(string FullPath, long Rows);
+
+    private DeltaCommitResult CommitFiles(DeltaTable table, ref TableState? read, IReadOnlyList<NewFile> files, IReadOnlyList<DeltaField> fields,
+        WriteMode mode, string operation, IReadOnlyDictionary<string, string>? operationParameters, Lineage? lineage,
+        IReadOnlyDictionary<string, string>? extraCommitInfo, string? digest, bool skipIfContentUnchanged)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            if (skipIfContentUnchanged && digest != null && read != null && LatestDigest(table, read.Version) == digest
+                && SameSchema(DeltaSchema.Parse(read.Metadata.SchemaString), fields))
+                return new DeltaCommitResult(read.Version, false, 0, digest);
+            var newMetadata = PlanMetadata(table, read, fields, mode);
+            var version = read is null ? 0 : read.Version + 1;
+            var commit = CommitText(read, newMetadata, mode, files, operation, operationParameters, lineage, digest, extraCommitInfo);
+            BeforeCommitAttempt?.Invoke(version);
+            if (CommitFile.TryCreate(table.Folder, version, commit))
+                return new DeltaCommitResult(version, true, files.Sum(f => f.Rows), digest);
+
+            // Another writer took this version: re-read and decide whether our commit still makes sense.
+            var latest = ReadLatest(table)!;
+            var conflict = FindConflict(table, read, latest, mode, fields);
+            if (conflict != null || attempt >= MaxAttempts)
+                throw new DeltaConflictException(
+                    $"Table {table.Folder}: this {mode.ToString().ToLowerInvariant()} ({operation}) was based on version " +
+                    $"{(read is null ? "none (new table)" : read.Version)}, but version {version} was committed by another writer " +
+                    $"(latest is now {latest.Version}); {conflict ?? $"gave up after {attempt} attempts"}. Nothing was committed. " +
+                    "Re-run the step so it reads the new snapshot" +
+                    (mode == WriteMode.Overwrite ? ", or set RetryOverwriteOnConflict to let the last writer win." : "."));
+            read = latest;
         }
     }
 
@@ -117,7 +193,7 @@ public sealed class DeltaWriter(DuckDBConnection connection)
     private static string NewDataFilePath(DeltaTable table) =>
         Path.Combine(table.Folder, $"part-00000-{Guid.NewGuid()}-c000.snappy.parquet");
 
-    private sealed record NewFile(string Path, long Size, long Rows, string StatsJson, long ModificationTime);
+    internal sealed record NewFile(string Path, long Size, long Rows, string StatsJson, long ModificationTime);
 
     private static TableState? ReadLatest(DeltaTable table)
     {
@@ -270,8 +346,8 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         return info is { } e ? DeltaJson.String(e, DeltaCommitInfo.ContentDigestKey) : null;
     }
 
-    private string CommitText(TableState? read, MetadataAction? metadata, WriteMode mode, NewFile add, string operation,
-        IReadOnlyDictionary<string, string>? operationParameters, Lineage? lineage, string digest,
+    private string CommitText(TableState? read, MetadataAction? metadata, WriteMode mode, IReadOnlyList<NewFile> files, string operation,
+        IReadOnlyDictionary<string, string>? operationParameters, Lineage? lineage, string? digest,
         IReadOnlyDictionary<string, string>? extraCommitInfo)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -291,15 +367,15 @@ public sealed class DeltaWriter(DuckDBConnection connection)
                 if (read != null) w.WriteNumber("readVersion", read.Version);
                 w.WriteBoolean("isBlindAppend", mode == WriteMode.Append);
                 w.WriteStartObject("operationMetrics");
-                w.WriteString("numFiles", "1");
-                w.WriteString("numOutputRows", add.Rows.ToString(CultureInfo.InvariantCulture));
-                w.WriteString("numOutputBytes", add.Size.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("numFiles", files.Count.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("numOutputRows", files.Sum(f => f.Rows).ToString(CultureInfo.InvariantCulture));
+                w.WriteString("numOutputBytes", files.Sum(f => f.Size).ToString(CultureInfo.InvariantCulture));
                 if (mode == WriteMode.Overwrite) w.WriteString("numRemovedFiles", removes.Count.ToString(CultureInfo.InvariantCulture));
                 w.WriteEndObject();
                 w.WriteString("engineInfo", EngineInfo);
                 w.WriteString("txnId", Guid.NewGuid().ToString());
                 if (lineage != null) DeltaCommitInfo.WriteLineage(w, lineage);
-                w.WriteString(DeltaCommitInfo.ContentDigestKey, digest);
+                if (digest != null) w.WriteString(DeltaCommitInfo.ContentDigestKey, digest);
                 foreach (var (k, v) in extraCommitInfo ?? new Dictionary<string, string>())
                 {
                     if (ReservedCommitInfoKeys.Contains(k))
@@ -331,17 +407,18 @@ public sealed class DeltaWriter(DuckDBConnection connection)
                 if (r.Stats != null) w.WriteString("stats", r.Stats);
                 w.WriteEndObject();
             }));
-        lines.Add(Line(w =>
-        {
-            w.WriteStartObject("add");
-            w.WriteString("path", add.Path);
-            WritePartitionValues(w, new Dictionary<string, string?>());
-            w.WriteNumber("size", add.Size);
-            w.WriteNumber("modificationTime", add.ModificationTime);
-            w.WriteBoolean("dataChange", true);
-            w.WriteString("stats", add.StatsJson);
-            w.WriteEndObject();
-        }));
+        foreach (var add in files)
+            lines.Add(Line(w =>
+            {
+                w.WriteStartObject("add");
+                w.WriteString("path", add.Path);
+                WritePartitionValues(w, new Dictionary<string, string?>());
+                w.WriteNumber("size", add.Size);
+                w.WriteNumber("modificationTime", add.ModificationTime);
+                w.WriteBoolean("dataChange", true);
+                w.WriteString("stats", add.StatsJson);
+                w.WriteEndObject();
+            }));
         return string.Join("\n", lines) + "\n";
     }
 

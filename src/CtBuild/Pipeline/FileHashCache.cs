@@ -25,22 +25,25 @@ public sealed class FileHashCache
         return new FileHashCache(path, entries ?? new Dictionary<string, Entry>(StringComparer.Ordinal));
     }
 
-    public string Hash(string file)
+    public string Hash(string file) => Stamp(file).Sha256;
+
+    /// <summary>The file's hash with the size and modification time it was hashed at.</summary>
+    public Entry Stamp(string file)
     {
         var info = new FileInfo(file);
         var key = info.FullName;
         lock (_entries)
         {
             if (_entries.TryGetValue(key, out var e) && e.Size == info.Length && e.MtimeTicks == info.LastWriteTimeUtc.Ticks)
-                return e.Sha256;
+                return e;
         }
-        var sha = Hashing.Sha256File(file);
+        var entry = new Entry(info.Length, info.LastWriteTimeUtc.Ticks, Hashing.Sha256File(file));
         lock (_entries)
         {
-            _entries[key] = new Entry(info.Length, info.LastWriteTimeUtc.Ticks, sha);
+            _entries[key] = entry;
             _dirty = true;
         }
-        return sha;
+        return entry;
     }
 
     public void Save()

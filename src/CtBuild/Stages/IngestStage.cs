@@ -46,7 +46,8 @@ public sealed class IngestStage : Stage
         var ingested = IngestedFiles(raw);
 
         var files = RawFile.List(ws.RawDir, cfg.Patterns)
-            .Select(f => new RawFile(f.Name, f.FullPath, RawFile.FormatOf(f.Name)!.Value, new FileInfo(f.FullPath).Length, context.FileHashes.Hash(f.FullPath)))
+            .Select(f => (f, Stamp: context.FileHashes.Stamp(f.FullPath)))
+            .Select(x => new RawFile(x.f.Name, x.f.FullPath, RawFile.FormatOf(x.f.Name)!.Value, x.Stamp.Size, x.Stamp.Sha256, x.Stamp.MtimeTicks))
             .ToList();
         var knownContent = ingested.Values.ToHashSet(StringComparer.Ordinal);
         var fresh = new List<RawFile>();
@@ -68,46 +69,63 @@ public sealed class IngestStage : Stage
 
         var captures = new Captures(ws.LakeDir);
         var now = DateTimeOffset.UtcNow;
-        using var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill"));
-        var validation = new FileValidation(db, cfg, now);
-        var results = new List<FileValidationResult>();
-        for (var i = 0; i < fresh.Count; i++)
+        var workDir = Path.Combine(ws.StateDir, "ingest"); // numbered copies of CSV files, deleted below
+        if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
+        try
         {
-            var file = fresh[i];
-            context.Cancellation.ThrowIfCancellationRequested();
-            captures.Capture(file);
-            context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
-            var result = validation.Validate(file, i);
-            results.Add(result);
-            if (result.TotalRows == 0) context.Log.Warning($"{file.Name} holds no rows", file.Name);
-            if (result.DroppedColumns.Count > 0)
-                context.Log.Warning($"{file.Name}: extra column(s) dropped by the schemaDrift policy: {string.Join(", ", result.DroppedColumns)}", file.Name);
-            if (result.BadRows > 0)
-                context.Log.Warning($"{file.Name}: {result.BadRows} of {result.TotalRows} rows quarantined", file.Name);
+            using var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill"));
+            var validation = new FileValidation(db, cfg, now, workDir);
+            var writer = new DeltaWriter(db);
+            // One raw data file per delivered file, committed together after the quarantine.
+            using var rawWrite = writer.Begin(raw);
+            var results = new List<FileValidationResult>();
+            for (var i = 0; i < fresh.Count; i++)
+            {
+                var file = fresh[i];
+                context.Cancellation.ThrowIfCancellationRequested();
+                var captured = captures.Capture(file);
+                context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
+                var check = validation.Check(file, i, captured);
+                var written = rawWrite.Add(check.GoodSql);
+                var result = validation.Finish(check, written.Rows);
+                if (check.Numbered is { } numbered) File.Delete(numbered.Path);
+                results.Add(result);
+                if (result.TotalRows == 0) context.Log.Warning($"{file.Name} holds no rows", file.Name);
+                if (result.DroppedColumns.Count > 0)
+                    context.Log.Warning($"{file.Name}: extra column(s) dropped by the schemaDrift policy: {string.Join(", ", result.DroppedColumns)}", file.Name);
+                if (result.BadRows > 0)
+                    context.Log.Warning($"{file.Name}: {result.BadRows} of {result.TotalRows} rows quarantined", file.Name);
+            }
+
+            var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction).ToList();
+            if (tooBad.Count > 0)
+                throw new CtBuildException(string.Join(Environment.NewLine, tooBad.Select(r => TooManyBadRows(db, r, cfg.MaxBadFraction))));
+
+            var batch = Hashing.Sha256Hex(string.Join("\n", fresh.Select(f => f.Name + ":" + f.Sha256)));
+            var fileList = JsonSerializer.Serialize(results.Select(r => new IngestedFile(r.File.Name, r.File.Sha256, r.GoodRows, r.BadRows, r.DroppedColumns)));
+            var parameters = new Dictionary<string, string> { ["batch"] = batch, ["files"] = fileList };
+            var replaced = changed.Select(f => Literal(f.Name)).ToList();
+            var mode = replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append;
+
+            // Quarantine first, raw last: the raw commit is what marks the files as ingested, so a crash
+            // between the two re-runs the batch, and the quarantine commit of that batch is not written twice.
+            var quarantineSql = Union(results.Select(r => $"SELECT * FROM {r.BadTable}"), quarantine, "source_file", replaced);
+            if (!CommittedBatch(quarantine, batch) && (results.Any(r => r.BadRows > 0) || replaced.Count > 0 || !quarantine.Exists))
+                writer.Write(quarantine, quarantineSql, mode, "WRITE", parameters);
+            FaultInjection.Point("ingest.between-quarantine-and-raw");
+            // A re-delivered file replaces its earlier rows: the overwrite keeps every other file's rows.
+            if (replaced.Count > 0 && raw.Exists)
+                rawWrite.Add(Union([], raw, "_source_file", replaced));
+            rawWrite.Commit(mode, "WRITE", parameters);
+
+            var good = results.Sum(r => r.GoodRows);
+            var bad = results.Sum(r => r.BadRows);
+            return Outputs(raw, quarantine, $"{fresh.Count} file(s), {good} rows to raw, {bad} quarantined", good, bad);
         }
-
-        var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction).ToList();
-        if (tooBad.Count > 0)
-            throw new CtBuildException(string.Join(Environment.NewLine, tooBad.Select(r => TooManyBadRows(db, r, cfg.MaxBadFraction))));
-
-        var batch = Hashing.Sha256Hex(string.Join("\n", fresh.Select(f => f.Name + ":" + f.Sha256)));
-        var fileList = JsonSerializer.Serialize(results.Select(r => new IngestedFile(r.File.Name, r.File.Sha256, r.GoodRows, r.BadRows, r.DroppedColumns)));
-        var parameters = new Dictionary<string, string> { ["batch"] = batch, ["files"] = fileList };
-        var replaced = changed.Select(f => Literal(f.Name)).ToList();
-        var writer = new DeltaWriter(db);
-
-        // Quarantine first, raw last: the raw commit is what marks the files as ingested, so a crash
-        // between the two re-runs the batch, and the quarantine commit of that batch is not written twice.
-        var quarantineSql = Union(results.Select(r => r.BadTable), quarantine, "source_file", replaced);
-        if (!CommittedBatch(quarantine, batch) && (results.Any(r => r.BadRows > 0) || replaced.Count > 0 || !quarantine.Exists))
-            writer.Write(quarantine, quarantineSql, replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append, "WRITE", parameters);
-        FaultInjection.Point("ingest.between-quarantine-and-raw");
-        var rawSql = Union(results.Select(r => r.GoodTable), raw, "_source_file", replaced);
-        writer.Write(raw, rawSql, replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append, "WRITE", parameters);
-
-        var good = results.Sum(r => r.GoodRows);
-        var bad = results.Sum(r => r.BadRows);
-        return Outputs(raw, quarantine, $"{fresh.Count} file(s), {good} rows to raw, {bad} quarantined", good, bad);
+        finally
+        {
+            if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
+        }
     }
 
     static StageOutputs Outputs(DeltaTable raw, DeltaTable quarantine, string summary, long good, long bad) => StageOutputs.Of(summary,
@@ -116,9 +134,9 @@ public sealed class IngestStage : Stage
         ("rows.good", good.ToString()), ("rows.quarantined", bad.ToString()));
 
     /// <summary>New rows, plus — when a file was re-delivered with new content — the table's other rows (an overwrite).</summary>
-    static string Union(IEnumerable<string> tables, DeltaTable existing, string fileColumn, IReadOnlyList<string> replaced)
+    static string Union(IEnumerable<string> queries, DeltaTable existing, string fileColumn, IReadOnlyList<string> replaced)
     {
-        var parts = tables.Select(t => $"SELECT * FROM {t}").ToList();
+        var parts = queries.ToList();
         if (replaced.Count > 0 && existing.Exists)
             parts.Insert(0, $"SELECT * FROM {existing.Snapshot().ToDuckDbSql()} WHERE {Ident(fileColumn)} NOT IN ({string.Join(", ", replaced)})");
         return string.Join(" UNION ALL BY NAME ", parts);

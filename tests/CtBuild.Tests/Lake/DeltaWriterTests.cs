@@ -270,4 +270,60 @@ public sealed class DeltaWriterTests
         Assert.Single(Directory.GetFiles(t.Folder, "*.parquet"));
         Assert.Equal(1, t.Snapshot().RowCount);
     }
+
+    [Fact]
+    public void A_pending_write_commits_several_files_as_one_version_and_leaves_out_empty_ones()
+    {
+        using var tmp = new TempFolder();
+        using var db = new Db();
+        var t = DeltaTable.At(tmp.Sub("raw"));
+        var writer = new DeltaWriter(db.Connection);
+
+        using (var write = writer.Begin(t))
+        {
+            Assert.Equal(10L, write.Add("SELECT range AS id, 'a' AS f FROM range(0, 10)").Rows);
+            Assert.Equal(0L, write.Add("SELECT range AS id, 'b' AS f FROM range(0, 0)").Rows);
+            write.Add("SELECT range AS id, 'c' AS f FROM range(10, 15)");
+            var result = write.Commit(WriteMode.Append, "WRITE");
+            Assert.Equal((0L, true, 15L), (result.Version, result.Committed, result.RowsWritten));
+        }
+
+        var snapshot = t.Snapshot();
+        Assert.Equal(2, snapshot.Files.Count);
+        Assert.Equal(15, snapshot.RowCount);
+        Assert.Equal(2, Directory.EnumerateFiles(t.Folder, "*.parquet").Count()); // the empty file is gone too
+        Assert.Equal("2", Action(t, 0, "commitInfo").GetProperty("operationMetrics").GetProperty("numFiles").GetString());
+        Assert.Equal(0, Difference(db, snapshot));
+    }
+
+    [Fact]
+    public void A_pending_write_that_is_not_committed_leaves_no_files()
+    {
+        using var tmp = new TempFolder();
+        using var db = new Db();
+        var t = DeltaTable.At(tmp.Sub("raw"));
+        var writer = new DeltaWriter(db.Connection);
+        writer.Write(t, "SELECT 1 AS id", WriteMode.Append, "WRITE");
+
+        using (var write = writer.Begin(t))
+        {
+            write.Add("SELECT range AS id FROM range(5)");
+            Assert.Equal(2, Directory.EnumerateFiles(t.Folder, "*.parquet").Count());
+        } // e.g. too many bad rows: the stage throws before committing
+
+        Assert.Single(Directory.EnumerateFiles(t.Folder, "*.parquet"));
+        Assert.Equal(0L, t.LatestVersion());
+    }
+
+    [Fact]
+    public void Files_of_one_write_must_agree_on_column_types()
+    {
+        using var tmp = new TempFolder();
+        using var db = new Db();
+        var t = DeltaTable.At(tmp.Sub("raw"));
+        using var write = new DeltaWriter(db.Connection).Begin(t);
+        write.Add("SELECT 1::BIGINT AS id");
+        var ex = Assert.Throws<DeltaWriteException>(() => write.Add("SELECT 'x' AS id"));
+        Assert.Contains("column 'id' is long in one file of this write and string in another", ex.Message);
+    }
 }

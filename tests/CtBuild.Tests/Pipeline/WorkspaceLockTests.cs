@@ -19,16 +19,19 @@ public sealed class WorkspaceLockTests : IDisposable
     }
 
     [Fact]
-    public void A_waiting_holder_gets_the_lock_when_it_is_released()
+    public async Task A_waiting_holder_gets_the_lock_when_it_is_released()
     {
         var first = WorkspaceLock.Acquire(_dir, "first", TimeSpan.Zero, new MemoryLog());
         var log = new MemoryLog();
-        var second = Task.Run(() => WorkspaceLock.Acquire(_dir, "second", TimeSpan.FromSeconds(20), log));
-        Thread.Sleep(500);
+        var second = Task.Run(() => WorkspaceLock.Acquire(_dir, "second", TimeSpan.FromSeconds(30), log));
+        // Release only once the second holder is really waiting (on a busy machine its task may start late).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!log.Lines.Any(l => l.Contains("waiting for the workspace lock held by")) && clock.Elapsed < TimeSpan.FromSeconds(20))
+            await Task.Delay(20);
         Assert.False(second.IsCompleted);
+        Assert.Contains(log.Lines, l => l.Contains("waiting for the workspace lock held by"));
         first.Dispose();
-        using var got = second.Wait(TimeSpan.FromSeconds(10)) ? second.Result : throw new TimeoutException();
-        Assert.Contains(log.Lines, l => l.Contains("waiting for the workspace lock"));
+        using var got = await second.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     [Fact]

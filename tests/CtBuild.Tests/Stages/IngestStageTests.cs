@@ -203,4 +203,58 @@ public sealed class IngestStageTests : IDisposable
         Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(captured));
         Assert.Equal(3, Count("raw", $"_source_sha256 = '{sha}'"));
     }
+
+    [Fact]
+    public void Lines_stay_exact_deep_in_a_large_file_with_blank_lines_and_crlf()
+    {
+        // 60,000 rows over several MiB, CRLF endings, a blank line every 997 lines, bad rows of both kinds far in.
+        var s = new System.Text.StringBuilder(SmallConfig.Header + "\r\n");
+        long line = 1;
+        var expected = new Dictionary<long, long>(); // id -> line
+        var badLines = new List<long>();
+        for (var id = 1; id <= 60_000; id++)
+        {
+            if (id % 997 == 0) { s.Append("\r\n"); line++; }
+            line++;
+            if (id % 20_011 == 0) { s.Append($"{id},abc,Oslo,1.5,yes\r\n"); badLines.Add(line); }       // not an int: DuckDB rejects it
+            else if (id % 15_013 == 0) { s.Append($"{id},30,Paris,1.5,yes\r\n"); badLines.Add(line); }  // breaks a rule: found by the second read
+            else { s.Append($"{id},{id % 90},Lima,{id % 7}.25,{(id % 3 == 0 ? "yes" : "no")}\r\n"); expected[id] = line; }
+        }
+        _ws.WriteRaw("big.csv", s.ToString());
+
+        _ws.Run(new IngestStage());
+
+        using var db = DuckDb.Open();
+        var lines = db.Query($"SELECT id, _source_line FROM {LakeTables.Open(_ws.Load(), "raw").Snapshot().ToDuckDbSql()}",
+            r => (Convert.ToInt64(r.GetValue(0)), Convert.ToInt64(r.GetValue(1)))).ToDictionary(x => x.Item1, x => x.Item2);
+        Assert.Equal(expected.Count, lines.Count);
+        Assert.All(expected, e => Assert.Equal(e.Value, lines[e.Key]));
+        var bad = Quarantined("big.csv");
+        Assert.Equal(badLines.Order(), bad.Select(b => b.Line));
+        Assert.Equal(60_000, lines.Count + bad.Count);
+    }
+
+    [Fact]
+    public void A_row_both_unparseable_and_breaking_a_rule_is_quarantined_once()
+    {
+        _ws.WriteRaw("a.csv", SmallConfig.Header + "\n1,30,Oslo,1,yes\n2,abc,Paris,1,no\n3,31,Paris,1,no\n4,32,Lima,1,no\n");
+        _ws.Run(new IngestStage());
+        Assert.Equal(new List<(long, string?, string)> { (3, "age", "not a valid int"), (4, "city", "not an allowed value") }, Quarantined("a.csv"));
+        Assert.Equal(2, Count("raw"));
+    }
+
+    [Fact]
+    public void Each_delivered_file_is_one_data_file_of_a_single_raw_commit()
+    {
+        _ws.WriteRaw("a.csv", SmallConfig.Rows(10));
+        _ws.WriteRaw("b.csv", SmallConfig.Rows(5, firstId: 100, seed: 2));
+        _ws.WriteRaw("header-only.csv", SmallConfig.Header + "\n");
+        var result = _ws.Run(new IngestStage());
+
+        var raw = LakeTables.Open(_ws.Load(), "raw");
+        Assert.Equal(0L, raw.LatestVersion());
+        Assert.Equal(2, raw.Snapshot().Files.Count); // the empty file adds no data file
+        Assert.Equal(15, Count("raw"));
+        Assert.Equal("15", result.Outputs!.Get("rows.good"));
+    }
 }

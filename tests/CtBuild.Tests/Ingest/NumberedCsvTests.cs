@@ -1,0 +1,104 @@
+using System.IO.Compression;
+using System.Text;
+using CtBuild.Ingest;
+using CtBuild.Tests.Support;
+
+namespace CtBuild.Tests.Ingest;
+
+public sealed class NumberedCsvTests : IDisposable
+{
+    readonly TempWorkspace _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    (NumberedCsv Result, string Text) Number(string name, byte[] content)
+    {
+        var path = Path.Combine(_tmp.Root, name);
+        File.WriteAllBytes(path, content);
+        var file = new RawFile(name, path, RawFile.FormatOf(name)!.Value, content.Length, "unused", 0);
+        var result = NumberedCsv.Write(file, path, path + ".numbered");
+        return (result, File.Exists(result.Path) ? File.ReadAllText(result.Path) : "");
+    }
+
+    /// <summary>What the copy must be: every non-blank line after the header prefixed with its 1-based line number.</summary>
+    static string Expected(string text)
+    {
+        var lines = text.Split('\n');
+        var s = new StringBuilder("_ctb_source_line,").Append(lines[0].TrimStart('\uFEFF'));
+        for (var i = 1; i < lines.Length; i++)
+        {
+            s.Append('\n');
+            if (lines[i].Length > 0 && lines[i] != "\r") s.Append(i + 1).Append(',');
+            s.Append(lines[i]);
+        }
+        return lines.Length == 1 ? s.Append('\n').ToString() : s.ToString();
+    }
+
+    [Fact]
+    public void Each_record_is_prefixed_with_its_source_line_and_blank_lines_are_left_alone()
+    {
+        var text = "id,city\n1,Oslo\n\n2,\"Li,ma\"\r\n\r\n3,\"say \"\"hi\"\"\"\n4,x";
+        var (result, copy) = Number("a.csv", Encoding.UTF8.GetBytes(text));
+
+        Assert.Equal(["id", "city"], result.Header);
+        Assert.False(result.RecordsSpanLines);
+        Assert.Equal(4, result.Records);
+        Assert.Equal("_ctb_source_line,id,city\n2,1,Oslo\n\n4,2,\"Li,ma\"\r\n\r\n6,3,\"say \"\"hi\"\"\"\n7,4,x", copy);
+    }
+
+    [Fact]
+    public void Lines_stay_right_across_buffer_boundaries()
+    {
+        // Several megabytes with blank CRLF lines and quotes everywhere, so some land on the 1 MiB buffer edges.
+        var random = new Random(7);
+        var s = new StringBuilder("a,b,c\r\n");
+        var records = 0;
+        while (s.Length < 3_500_000)
+        {
+            switch (random.Next(10))
+            {
+                case 0: s.Append("\r\n"); break;
+                case 1: s.Append('\n'); break;
+                case 2: s.Append(records++).Append(",\"q,\"\"x\"\"\",").Append(random.Next()).Append("\r\n"); break;
+                default: s.Append(records++).Append(',').Append(new string('v', random.Next(0, 40))).Append(",z\n"); break;
+            }
+        }
+        var text = s.ToString();
+
+        var (result, copy) = Number("big.csv", Encoding.UTF8.GetBytes(text));
+
+        Assert.Equal(records, result.Records);
+        Assert.Equal(Expected(text), copy);
+    }
+
+    [Fact]
+    public void Gzip_input_and_a_byte_order_mark_are_handled()
+    {
+        var text = "\uFEFFid,city\n1,Oslo\n2,Lima\n";
+        var gz = new MemoryStream();
+        using (var zip = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
+            zip.Write(Encoding.UTF8.GetBytes(text));
+
+        var (result, copy) = Number("a.csv.gz", gz.ToArray());
+
+        Assert.Equal(["id", "city"], result.Header);
+        Assert.Equal("_ctb_source_line,id,city\n2,1,Oslo\n3,2,Lima\n", copy);
+    }
+
+    [Fact]
+    public void A_quoted_newline_is_reported_so_ingest_takes_the_record_mapping_path()
+    {
+        var (result, _) = Number("multi.csv", "id,city\n1,\"Os\nlo\"\n2,Lima\n"u8.ToArray());
+        Assert.True(result.RecordsSpanLines);
+    }
+
+    [Fact]
+    public void Empty_and_header_only_files()
+    {
+        Assert.True(Number("empty.csv", []).Result.Empty);
+        var (header, copy) = Number("header.csv", "id,city"u8.ToArray());
+        Assert.Equal(["id", "city"], header.Header);
+        Assert.Equal(0, header.Records);
+        Assert.Equal("_ctb_source_line,id,city\n", copy);
+    }
+}
