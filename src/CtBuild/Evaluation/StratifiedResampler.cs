@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CtBuild.Evaluation;
 
@@ -49,25 +50,43 @@ internal sealed class StratifiedResampler
     public void Draw<TSink>(int resample, ref TSink sink) where TSink : struct, ISink
     {
         var random = new Xoshiro256x4(Seed, (ulong)resample);
-        random = DrawClass(random, 0, Positives.Length, ref sink);
-        DrawClass(random, Positives.Length, Negatives.Length, ref sink);
+        random = DrawUniform(random, 0, Positives.Length, Positives.Length, ref sink);
+        DrawUniform(random, Positives.Length, Negatives.Length, Negatives.Length, ref sink);
     }
 
-    // Draws `size` uniform indices in [offset, offset + size) by Lemire's multiply-and-reject over the
+    // Draws `count` uniform indices in [offset, offset + bound) by Lemire's multiply-and-reject over the
     // generator's 32-bit values, in order; values left in the last step are dropped. The generator is
-    // passed by value and returned so the loop works on a copy held in registers.
-    private static Xoshiro256x4 DrawClass<TSink>(Xoshiro256x4 random, int offset, int size, ref TSink sink)
+    // passed by value and returned so the loop works on a copy held in registers. With AVX2 the eight
+    // products of a step are formed and checked at once; a step holding a rejected value (a chance of
+    // 8·bound/2^32) or the last partial step goes through the scalar loop, so the draws are the same.
+    internal static Xoshiro256x4 DrawUniform<TSink>(Xoshiro256x4 random, int offset, int bound, int count, ref TSink sink)
         where TSink : struct, ISink
     {
-        uint bound = (uint)size;
-        uint threshold = (0u - bound) % bound; // products whose low half falls below are biased
+        uint threshold = (0u - (uint)bound) % (uint)bound; // products whose low half falls below are biased
         Span<uint> values = stackalloc uint[8];
-        for (int k = 0; k < size;)
+        var bounds = Vector256.Create((ulong)(uint)bound).AsUInt32();
+        var thresholds = Vector256.Create(threshold);
+        var lowHalves = Vector256.Create(0xFFFFFFFFUL);
+        for (int k = 0; k < count;)
         {
-            random.NextEight().StoreUnsafe(ref MemoryMarshal.GetReference(values));
-            for (int i = 0; i < values.Length && k < size; i++)
+            var eight = random.NextEight();
+            if (Avx2.IsSupported && k + 8 <= count)
             {
-                ulong product = (ulong)values[i] * bound;
+                var even = Avx2.Multiply(eight, bounds);                          // products of values 0, 2, 4, 6
+                var odd = Avx2.Multiply((eight.AsUInt64() >>> 32).AsUInt32(), bounds); // of values 1, 3, 5, 7
+                var lows = ((even & lowHalves) | (odd << 32)).AsUInt32();
+                if (!Vector256.LessThanAny(lows, thresholds))
+                {
+                    ((even >>> 32) | (odd & ~lowHalves)).AsUInt32().StoreUnsafe(ref MemoryMarshal.GetReference(values));
+                    foreach (uint index in values) sink.Add(offset + (int)index);
+                    k += 8;
+                    continue;
+                }
+            }
+            eight.StoreUnsafe(ref MemoryMarshal.GetReference(values));
+            for (int i = 0; i < values.Length && k < count; i++)
+            {
+                ulong product = (ulong)values[i] * (uint)bound;
                 if ((uint)product < threshold) continue;
                 sink.Add(offset + (int)(product >> 32));
                 k++;
