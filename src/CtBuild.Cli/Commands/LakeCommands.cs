@@ -96,10 +96,31 @@ public sealed class LakeShowCommand : Command<LakeShowSettings>
         settings.Print(new { table = settings.Table, version = snapshot.Version, rowCount = snapshot.RowCount, rows }, () =>
         {
             AnsiConsole.MarkupLine($"[bold]{settings.Table}[/] v{snapshot.Version} ({snapshot.RowCount:N0} rows, committed {snapshot.Timestamp:u})");
-            var t = new Table().Border(TableBorder.Simple);
-            foreach (var c in columns) t.AddColumn(Markup.Escape(c));
-            foreach (var row in rows) t.AddRow(columns.Select(c => Markup.Escape(Convert.ToString(row.GetValueOrDefault(c), CultureInfo.InvariantCulture) ?? "null")).ToArray());
-            AnsiConsole.Write(t);
+            string Text(Dictionary<string, object?> row, string c) => row.GetValueOrDefault(c) switch
+            {
+                null => "null",
+                DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture),
+                DateTimeOffset t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFzzz", CultureInfo.InvariantCulture),
+                var v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "null",
+            };
+            // A table wider than the terminal would wrap every cell into a column of letters: show each row
+            // as "column  value" lines instead (psql's expanded display).
+            var width = columns.Sum(c => Math.Max(c.Length, rows.Select(r => Text(r, c).Length).DefaultIfEmpty(0).Max()) + 3);
+            if (width <= AnsiConsole.Profile.Width)
+            {
+                var t = new Table().Border(TableBorder.Simple);
+                foreach (var c in columns) t.AddColumn(Markup.Escape(c));
+                foreach (var row in rows) t.AddRow(columns.Select(c => Markup.Escape(Text(row, c))).ToArray());
+                AnsiConsole.Write(t);
+                return;
+            }
+            for (var i = 0; i < rows.Count; i++)
+            {
+                AnsiConsole.Write(new Rule($"row {i + 1}").LeftJustified());
+                var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+                foreach (var c in columns) grid.AddRow(new Text(c), new Text(Text(rows[i], c)));
+                AnsiConsole.Write(grid);
+            }
         });
         return 0;
     }
