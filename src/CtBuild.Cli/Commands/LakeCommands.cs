@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using System.Globalization;
+using CtBuild.Ingest;
 using CtBuild.Lake;
+using CtBuild.Stages;
 using CtBuild.Storage;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -142,7 +144,8 @@ public sealed class LakeDiffCommand : Command<LakeDiffSettings>
     {
         var table = settings.Open();
         using var db = DuckDb.Open();
-        var diff = TableDiff.Compare(db, table.Snapshot(settings.A), table.Snapshot(settings.B));
+        var lineage = settings.Table == IngestStage.RawTable ? FileValidation.LineageColumns : [];
+        var diff = TableDiff.Compare(db, table.Snapshot(settings.A), table.Snapshot(settings.B), [.. lineage]);
         settings.Print(diff, () =>
         {
             AnsiConsole.WriteLine($"{settings.Table} v{settings.A} → v{settings.B}: rows {diff.RowsA:N0} → {diff.RowsB:N0}");

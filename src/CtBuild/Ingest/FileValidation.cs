@@ -31,6 +31,9 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
 {
     ContractColumns _contract = new(config);
 
+    /// <summary>The columns added to every good row (see <see cref="Check"/>): where it came from and when it was ingested.</summary>
+    public static readonly IReadOnlyList<string> LineageColumns = ["_source_file", "_source_sha256", "_source_line", "_ingested_at"];
+
     public const string QuarantineColumns =
         "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMPTZ";
 

@@ -33,7 +33,11 @@ public static class TableDiff
     private const int NumericBins = 10;
     private const int TopCategories = 20;
 
-    public static TableDifference Compare(DuckDBConnection connection, DeltaSnapshot a, DeltaSnapshot b)
+    /// <summary>
+    /// Compares <paramref name="a"/> with <paramref name="b"/>. Columns in <paramref name="noDrift"/> (lineage
+    /// such as the source file, which differs between deliveries by design) get schema checks but no drift.
+    /// </summary>
+    public static TableDifference Compare(DuckDBConnection connection, DeltaSnapshot a, DeltaSnapshot b, IReadOnlyCollection<string>? noDrift = null)
     {
         var changes = new List<SchemaChange>();
         var drift = new List<ColumnDrift>();
@@ -42,6 +46,7 @@ public static class TableDiff
             var fb = b.Schema.FirstOrDefault(f => f.Name.Equals(fa.Name, StringComparison.OrdinalIgnoreCase));
             if (fb is null) changes.Add(new SchemaChange(fa.Name, "removed", fa.DeltaType, null));
             else if (fb.DeltaType != fa.DeltaType) changes.Add(new SchemaChange(fa.Name, "type changed", fa.DeltaType, fb.DeltaType));
+            else if (noDrift?.Contains(fa.Name) == true) continue;
             else if (IsNumeric(fa.DeltaType)) drift.Add(NumericDrift(connection, fa.Name, a.ToDuckDbSql(), b.ToDuckDbSql()));
             else if (fa.DeltaType is "string" or "boolean") drift.Add(CategoricalDrift(connection, fa.Name, a.ToDuckDbSql(), b.ToDuckDbSql()));
         }

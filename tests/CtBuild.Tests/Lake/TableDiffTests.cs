@@ -77,4 +77,20 @@ public sealed class TableDiffTests
         Assert.Null(raw.Error);
         Assert.Contains("minReaderVersion 99", tables.Single(s => s.Name == "refused").Error);
     }
+
+    [Fact]
+    public void Lineage_columns_keep_schema_checks_but_get_no_drift()
+    {
+        using var tmp = new TempFolder();
+        using var db = new Db();
+        var writer = new DeltaWriter(db.Connection);
+        var t = DeltaTable.At(tmp.Sub("t"));
+        writer.Write(t, "SELECT range AS x, 'a.csv' AS _source_file FROM range(100)", WriteMode.Append, "WRITE");
+        writer.Write(t, "SELECT range AS x, 'b.csv' AS _source_file FROM range(100)", WriteMode.Append, "WRITE");
+
+        var diff = TableDiff.Compare(db.Connection, t.Snapshot(0), t.Snapshot(1), ["_source_file"]);
+
+        Assert.Equal(["x"], diff.Drift.Select(d => d.Name));
+        Assert.True(TableDiff.Compare(db.Connection, t.Snapshot(0), t.Snapshot(1)).Drift.Single(d => d.Name == "_source_file").Flagged);
+    }
 }
