@@ -23,6 +23,10 @@ public sealed class RunsListSettings : WorkspaceSettings
     [CommandOption("--limit <N>")]
     [Description("At most N runs (default 50).")]
     public int Limit { get; init; } = 50;
+
+    [CommandOption("--metrics <NAMES>")]
+    [Description("Comma-separated metric columns, e.g. valid_auc,test_auc (default: the four most common).")]
+    public string? Metrics { get; init; }
 }
 
 /// <summary><c>ctb runs list</c></summary>
@@ -35,13 +39,16 @@ public sealed class RunsListCommand : Command<RunsListSettings>
         var runs = store.ListRuns(new RunQuery(settings.Experiment, settings.Filter, settings.OrderBy, settings.Limit));
         settings.Print(runs.Select(r => new { r.Id, r.Name, status = r.Status.ToString(), r.StartTime, r.EndTime, r.ParentRunId, r.Metrics, r.Tags }), () =>
         {
-            var metricNames = runs.SelectMany(r => r.Metrics.Keys).Distinct().OrderBy(n => n).Take(4).ToList();
-            var table = new Table().Border(TableBorder.Simple).AddColumns("run", "name", "status", "started");
-            foreach (var m in metricNames) table.AddColumn(new TableColumn(m).RightAligned());
+            // Metric columns: the requested ones, else the four most common (valid_auc for trials, ...).
+            var metricNames = settings.Metrics is { } requested
+                ? requested.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList()
+                : runs.SelectMany(r => r.Metrics.Keys).GroupBy(n => n).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => g.Key).Take(4).ToList();
+            var table = new TextTable(["run", "name", "status", "started", .. metricNames]).RightAlign(4);
             foreach (var r in runs)
-                table.AddRow([r.Id, Markup.Escape(r.Name), r.Status.ToString(), r.StartTime.ToString("yyyy-MM-dd HH:mm:ss"),
+                table.AddRow([r.Id, r.Name, r.Status.ToString(), r.StartTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                     .. metricNames.Select(m => r.Metrics.TryGetValue(m, out var v) ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "")]);
-            AnsiConsole.Write(table);
+            table.Write();
             AnsiConsole.MarkupLine($"[grey]{runs.Count} run(s)[/]");
         });
         return 0;
