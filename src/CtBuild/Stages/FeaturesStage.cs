@@ -66,7 +66,7 @@ public sealed class FeaturesStage : Stage
         var summary = result.Committed
             ? $"features v{result.Version}: {result.RowsWritten} rows, {columns.Count} columns from raw v{raw.Version}"
             : $"features unchanged (v{result.Version}) from raw v{raw.Version}";
-        return StageOutputs.Of(summary, ("features.version", result.Version.ToString()), ("features.digest", result.ContentDigest));
+        return StageOutputs.Of(summary, ("features.version", result.Version.ToString()), ("features.digest", result.ContentDigest ?? ""));
     }
 
     static void CheckColumns(List<(string Name, string Type)> columns, string label, string sqlPath)

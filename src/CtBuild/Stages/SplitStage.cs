@@ -53,7 +53,7 @@ public sealed class SplitStage : Stage
             new Dictionary<string, string> { ["key"] = cfg.Key ?? "(whole row)", ["ratios"] = $"{F(cfg.Train)}/{F(cfg.Valid)}/{F(cfg.Test)}" },
             lineage, skipIfContentUnchanged: true);
         var counts = SplitCounts.Read(db, table.Snapshot(result.Version), ws.Config.Features.Label);
-        return StageOutputs.Of($"splits v{result.Version}: {counts}", ("splits.version", result.Version.ToString()), ("splits.digest", result.ContentDigest));
+        return StageOutputs.Of($"splits v{result.Version}: {counts}", ("splits.version", result.Version.ToString()), ("splits.digest", result.ContentDigest ?? ""));
     }
 }
 
