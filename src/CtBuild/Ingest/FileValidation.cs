@@ -79,12 +79,12 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
                 var judged = Judged(text, numbered.Header);
                 db.Exec($"INSERT INTO {bad} SELECT * FROM ({BadRowsSql(check.File, judged, numbered.Header)}) WHERE _line NOT IN (SELECT line FROM {bad})");
             }
-            var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
-            if (goodRows + badRows != numbered.Records)
-                throw new CtBuildException($"{check.File.Name}: {numbered.Records} records were numbered but DuckDB read {goodRows} good and {badRows} bad rows. " +
-                    "Nothing was ingested. This is a bug in CtBuild's line numbering; please report it with the file (lines ending in a bare carriage return are a known cause).");
         }
-        return new FileValidationResult(check.File, bad, goodRows, db.Scalar<long>($"SELECT count(*) FROM {bad}"), check.DroppedColumns, check.MissingColumns);
+        var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
+        if (check.Numbered is { } n && goodRows + badRows != n.Records)
+            throw new CtBuildException($"{check.File.Name}: {n.Records} records were numbered but DuckDB read {goodRows} good and {badRows} bad rows. " +
+                "Nothing was ingested. This is a bug in CtBuild's line numbering; please report it with the file (lines ending in a bare carriage return are a known cause).");
+        return new FileValidationResult(check.File, bad, goodRows, badRows, check.DroppedColumns, check.MissingColumns);
     }
 
     /// <summary>

@@ -60,6 +60,7 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         readonly DeltaWriter _writer;
         readonly List<NewFile> _files = [];
         readonly List<string> _paths = [];
+        readonly List<DeltaField> _fields = [];
         TableState? _read;
         bool _committed;
 
@@ -67,14 +68,8 @@ public sealed class DeltaWriter(DuckDBConnection connection)
 
         public DeltaTable Table { get; }
 
-        /// <summary>The version this write is based on (null for a new table).</summary>
-        public long? ReadVersion => _read?.Version;
-
         /// <summary>The schema of the files added so far (the union of their columns).</summary>
-        public List<DeltaField> Fields { get; } = [];
-
-        /// <summary>Rows in the files added so far.</summary>
-        public long Rows => _files.Sum(f => f.Rows);
+        public IReadOnlyList<DeltaField> Fields => _fields;
 
         /// <summary>Runs the query into one new Parquet file of this write; returns its path and row count.</summary>
         public AddedFile Add(string selectSql)
@@ -93,8 +88,8 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         {
             foreach (var f in fields)
             {
-                var known = Fields.FirstOrDefault(g => g.Name.Equals(f.Name, StringComparison.OrdinalIgnoreCase));
-                if (known is null) Fields.Add(f);
+                var known = _fields.FirstOrDefault(g => g.Name.Equals(f.Name, StringComparison.OrdinalIgnoreCase));
+                if (known is null) _fields.Add(f);
                 else if (known.DeltaType != f.DeltaType)
                     throw new DeltaWriteException($"Table {Table.Folder}: column '{f.Name}' is {known.DeltaType} in one file of this write and {f.DeltaType} in another. CAST it the same way in every query.");
             }
@@ -110,10 +105,9 @@ public sealed class DeltaWriter(DuckDBConnection connection)
             // Files without rows add nothing but clutter; an all-empty write keeps one, so the commit still has a file.
             var files = _files.Where(f => f.Rows > 0).DefaultIfEmpty(_files[0]).ToList();
             foreach (var unused in _files.Except(files)) File.Delete(Path.Combine(Table.Folder, unused.Path)); // before the commit: no leftover if killed
-            var result = _writer.CommitFiles(Table, ref _read, files, Fields, mode, operation, operationParameters, lineage,
+            var result = _writer.CommitFiles(Table, ref _read, files, _fields, mode, operation, operationParameters, lineage,
                 extraCommitInfo, contentDigest, skipIfContentUnchanged);
-            if (!result.Committed) return result; // unchanged content: Dispose deletes the files
-            _committed = true;
+            _committed = result.Committed; // not committed (content unchanged): Dispose deletes the files
             return result;
         }
 
