@@ -25,10 +25,15 @@ public sealed class TextTable(params string[] headers)
         return this;
     }
 
+    int[] Widths => headers.Select((h, c) => _rows.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
+
+    /// <summary>Whether every column fits the terminal at full width (else <see cref="Write"/> prints plain columns).</summary>
+    public bool FitsTerminal => Widths.Sum() + 3 * headers.Length + 2 <= AnsiConsole.Profile.Width;
+
     public void Write()
     {
-        var widths = headers.Select((h, c) => _rows.Select(r => r[c].Length).Append(h.Length).Max()).ToArray();
-        if (widths.Sum() + 3 * widths.Length + 2 <= AnsiConsole.Profile.Width)
+        var widths = Widths;
+        if (FitsTerminal)
         {
             var table = new Table().Border(TableBorder.Simple);
             for (var c = 0; c < headers.Length; c++)

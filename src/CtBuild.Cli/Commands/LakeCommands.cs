@@ -105,17 +105,14 @@ public sealed class LakeShowCommand : Command<LakeShowSettings>
                 DateTimeOffset t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFzzz", CultureInfo.InvariantCulture),
                 var v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "null",
             };
-            // A table wider than the terminal would wrap every cell into a column of letters: show each row
-            // as "column  value" lines instead (psql's expanded display).
-            var width = columns.Sum(c => Math.Max(c.Length, rows.Select(r => Text(r, c).Length).DefaultIfEmpty(0).Max()) + 3);
-            if (width <= AnsiConsole.Profile.Width)
+            var table = new TextTable([.. columns]);
+            foreach (var row in rows) table.AddRow([.. columns.Select(c => Text(row, c))]);
+            if (table.FitsTerminal)
             {
-                var t = new Table().Border(TableBorder.Simple);
-                foreach (var c in columns) t.AddColumn(Markup.Escape(c));
-                foreach (var row in rows) t.AddRow(columns.Select(c => Markup.Escape(Text(row, c))).ToArray());
-                AnsiConsole.Write(t);
+                table.Write();
                 return;
             }
+            // Too wide for the terminal: each row as "column  value" lines (psql's expanded display).
             for (var i = 0; i < rows.Count; i++)
             {
                 AnsiConsole.Write(new Rule($"row {i + 1}").LeftJustified());
