@@ -37,7 +37,7 @@ public sealed class Captures(string lakeDir)
                 "Nothing was ingested; free disk space or fix permissions there, then run ingest again.", 1, ex);
         }
         var now = new FileInfo(file.FullPath);
-        if (now.Length != file.Size || new FileInfo(temp).Length != file.Size || now.LastWriteTimeUtc.Ticks != file.MtimeTicks)
+        if (!new CtBuild.Pipeline.FileHashCache.Entry(file.Size, file.MtimeTicks, file.Sha256).StillDescribes(now) || new FileInfo(temp).Length != file.Size)
         {
             File.Delete(temp);
             throw new CtBuildException($"{file.Name} changed while it was being captured (hashed at {file.Size} bytes, now {now.Length}). " +

@@ -8,7 +8,11 @@ namespace CtBuild.Pipeline;
 /// </summary>
 public sealed class FileHashCache
 {
-    public sealed record Entry(long Size, long MtimeTicks, string Sha256);
+    public sealed record Entry(long Size, long MtimeTicks, string Sha256)
+    {
+        /// <summary>Whether the file still has the size and modification time it was hashed at (then the hash holds).</summary>
+        public bool StillDescribes(FileInfo file) => Size == file.Length && MtimeTicks == file.LastWriteTimeUtc.Ticks;
+    }
 
     readonly string _path;
     readonly Dictionary<string, Entry> _entries;
@@ -34,7 +38,7 @@ public sealed class FileHashCache
         var key = info.FullName;
         lock (_entries)
         {
-            if (_entries.TryGetValue(key, out var e) && e.Size == info.Length && e.MtimeTicks == info.LastWriteTimeUtc.Ticks)
+            if (_entries.TryGetValue(key, out var e) && e.StillDescribes(info))
                 return e;
         }
         var entry = new Entry(info.Length, info.LastWriteTimeUtc.Ticks, Hashing.Sha256File(file));
