@@ -33,10 +33,12 @@ app.Configure(config =>
         .WithExample("promote").WithExample("promote", "--no-commit");
     config.AddCommand<PublishCommand>("publish")
         .WithDescription("Write a registered version (champion by default) as a verified, optionally signed bundle into shared storage.")
-        .WithExample("publish", "adult-income", "--to", "/mnt/shared/ctb").WithExample("publish", "--version", "3", "--to", "/mnt/shared/ctb", "--env", "dev");
+        .WithExample("publish", "adult-income", "--to", "/mnt/shared/ctb").WithExample("publish", "--version", "3", "--to", "/mnt/shared/ctb", "--env", "dev")
+        .WithExample("publish", "--to", "az://myaccount/models/ctb", "--env", "dev");
     config.AddCommand<ImportCommand>("import")
         .WithDescription("Verify a published bundle, score it on this environment's test split and promote it if it beats the champion.")
-        .WithExample("import", "--from", "/mnt/shared/ctb", "--env", "prod").WithExample("import", "--from", "/mnt/shared/ctb", "--require-signature", "--env", "prod");
+        .WithExample("import", "--from", "/mnt/shared/ctb", "--env", "prod").WithExample("import", "--from", "/mnt/shared/ctb", "--require-signature", "--env", "prod")
+        .WithExample("import", "--from", "az://myaccount/models/ctb", "--env", "prod");
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run every stage up to --to (default promote), skipping those that are up to date.")
         .WithExample("run").WithExample("run", "--to", "report");

@@ -21,8 +21,8 @@ public sealed class PublishSettings : WorkspaceSettings
     [Description("Publish the version this alias points to (default: champion).")]
     public string? Alias { get; init; }
 
-    [CommandOption("--to <DIR>")]
-    [Description("The shared folder; the bundle goes to <DIR>/<model>/v<N>-<sha12>/.")]
+    [CommandOption("--to <DIR|URL>")]
+    [Description("The shared folder or container (az://<account>/<container>/<prefix>, credentials from AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN or DefaultAzureCredential); the bundle goes to <DIR>/<model>/v<N>-<sha12>/.")]
     public string? To { get; init; }
 
     public override ValidationResult Validate() => Required(To, "--to <DIR> is required: the shared folder to publish into.") ?? base.Validate();
@@ -47,8 +47,8 @@ public sealed class PublishCommand : Command<PublishSettings>
 
 public sealed class ImportSettings : WorkspaceSettings
 {
-    [CommandOption("--from <DIR>")]
-    [Description("A bundle folder, or the shared folder (then the newest bundle of this workspace's model).")]
+    [CommandOption("--from <DIR|URL>")]
+    [Description("A bundle folder, or the shared folder (then the newest bundle of this workspace's model); or the same as a container URL az://<account>/<container>/<prefix>.")]
     public string? From { get; init; }
 
     [CommandOption("--require-signature")]

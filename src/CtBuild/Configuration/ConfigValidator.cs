@@ -32,6 +32,8 @@ public static class ConfigValidator
         Check(c.Ingest.Key is null || c.Ingest.Columns.ContainsKey(c.Ingest.Key), "ingest.key", $"key column '{c.Ingest.Key}' is not declared in ingest.columns.");
         Check(c.Ingest.MaxBadFraction is >= 0 and <= 1, "ingest.maxBadFraction", "must be between 0 and 1.");
         Check(c.Ingest.SchemaDrift is "fail" or "dropExtra", "ingest.schemaDrift", $"'{c.Ingest.SchemaDrift}' is not a policy; use \"fail\" or \"dropExtra\".");
+        for (var i = 0; i < c.Ingest.Sources.Count; i++)
+            Check(SourceError(c.Ingest.Sources[i]) is null, $"ingest.sources[{i}]", SourceError(c.Ingest.Sources[i]) ?? "");
         Check(!string.IsNullOrWhiteSpace(c.Features.Sql), "features.sql", "name the features SQL file.");
 
         var s = c.Split;
@@ -55,6 +57,13 @@ public static class ConfigValidator
         foreach (var env in c.Environments.Keys)
             Check(System.Text.RegularExpressions.Regex.IsMatch(env, "^[a-z][a-z0-9-]*$"), $"environments.{env}", "environment names use lower-case letters, digits and '-'.");
         return errors;
+    }
+
+    /// <summary>Why an <c>ingest.sources</c> entry is not a container URL without secrets, or null.</summary>
+    static string? SourceError(string source)
+    {
+        try { Blobs.BlobLocation.Parse(source); return null; }
+        catch (ConfigException ex) { return ex.Message; }
     }
 }
 

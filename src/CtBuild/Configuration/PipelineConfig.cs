@@ -51,6 +51,9 @@ public sealed record IngestConfig
     public string SchemaDrift { get; init; } = "fail";
     /// <summary>File patterns read from the raw folder.</summary>
     public IReadOnlyList<string> Patterns { get; init; } = ["*.csv", "*.csv.gz", "*.parquet", "*.jsonl", "*.ndjson"];
+    /// <summary>Container prefixes read besides the raw folder, <c>az://&lt;account&gt;/&lt;container&gt;/&lt;prefix&gt;</c>;
+    /// credentials come from the environment, never from here.</summary>
+    public IReadOnlyList<string> Sources { get; init; } = [];
 }
 
 public sealed record ColumnContract

@@ -13,7 +13,8 @@ namespace CtBuild.Publishing;
 /// <param name="RequireSignature">Refuse a bundle that is not signed with <see cref="Key"/>.</param>
 /// <param name="Key">HMAC key; a present signature is checked whenever a key is given.</param>
 /// <param name="Commit">Make the promotion commit.</param>
-public sealed record ImportOptions(bool RequireSignature = false, byte[]? Key = null, bool Commit = true);
+/// <param name="Credentials">For a container URL; the standard environment variables when null.</param>
+public sealed record ImportOptions(bool RequireSignature = false, byte[]? Key = null, bool Commit = true, Blobs.BlobCredentials? Credentials = null);
 
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ImportOutcome>))]
 public enum ImportOutcome { Promoted, KeptChampion, Rejected, AlreadyImported }
@@ -36,16 +37,21 @@ public static class BundleImporter
     /// <summary>The bundle manifest, kept with the imported version as provenance.</summary>
     public const string ManifestArtifact = "bundle-manifest.json";
 
-    /// <summary>Imports the bundle at <paramref name="from"/>, or the newest bundle of this model under the shared folder <paramref name="from"/>.</summary>
+    /// <summary>
+    /// Imports the bundle at <paramref name="from"/>, or the newest bundle of this model under the shared folder
+    /// or container URL <paramref name="from"/> (see <see cref="BundleStore"/>).
+    /// </summary>
     public static ImportResult Import(Workspace ws, string from, ImportOptions options, IPipelineLog log)
     {
-        var folder = FindBundle(from, ws.Config.Name);
+        var store = BundleStore.Open(from, options.Credentials);
         var importsDir = Path.Combine(ws.StateDir, "imports");
         var staging = Path.Combine(importsDir, $".staging-{Guid.NewGuid():N}");
+        var download = Path.Combine(importsDir, $".download-{Guid.NewGuid():N}"); // a remote bundle's bytes, checked by Stage below
         try
         {
+            var found = store.Fetch(ws.Config.Name, download);
             // Verified before the "already imported" check, so a damaged or badly signed bundle is always reported.
-            var bundle = VerifiedBundle.Stage(folder, staging, options.RequireSignature, options.Key);
+            var bundle = VerifiedBundle.Stage(found.Folder, staging, options.RequireSignature, options.Key, found.Location);
             if (AtomicFile.ReadJson<ImportResult>(RecordPath(importsDir, bundle.ManifestSha256)) is { } earlier)
             {
                 log.Info($"import: bundle {earlier.BundleId} was imported on {earlier.Time:u} ({earlier.Outcome}); nothing to do");
@@ -59,6 +65,7 @@ public static class BundleImporter
         finally
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            if (Directory.Exists(download)) Directory.Delete(download, recursive: true);
             if (Directory.Exists(importsDir) && !Directory.EnumerateFileSystemEntries(importsDir).Any()) Directory.Delete(importsDir);
         }
     }
@@ -137,27 +144,6 @@ public static class BundleImporter
                 problems.Add(all.Contains(column) ? $"'{column}' is not a feature here (excluded or the key)" : $"'{column}' is missing");
             else if (k != kind) problems.Add($"'{column}' is {kind} in the bundle but {k} here");
         return problems;
-    }
-
-    /// <summary><paramref name="from"/> itself when it holds a manifest, else the newest published bundle of <paramref name="model"/> under it.</summary>
-    static string FindBundle(string from, string model)
-    {
-        var full = Path.GetFullPath(from);
-        if (File.Exists(Path.Combine(full, BundleManifest.FileName))) return full;
-        var modelDir = Path.Combine(full, model);
-        if (!Directory.Exists(full)) throw new BundleException($"{full} does not exist. Give the shared folder or a bundle folder with --from.");
-        var bundles = Directory.Exists(modelDir)
-            ? Directory.EnumerateDirectories(modelDir).Where(d => !Path.GetFileName(d).StartsWith('.') && File.Exists(Path.Combine(d, BundleManifest.FileName))).ToList()
-            : [];
-        if (bundles.Count == 0)
-            throw new BundleException($"No bundle of '{model}' under {full} (looked in {modelDir}). Publish one with `ctb publish {model} --to {full}`.");
-        return bundles.MaxBy(d => Created(d))!;
-    }
-
-    static DateTimeOffset Created(string bundle)
-    {
-        var path = Path.Combine(bundle, BundleManifest.FileName);
-        return BundleManifest.Parse(File.ReadAllBytes(path), path).Created;
     }
 
     static string RecordPath(string importsDir, string manifestSha256) => Path.Combine(importsDir, $"{manifestSha256}.json");

@@ -8,6 +8,7 @@ using CtBuild.Training;
 namespace CtBuild.Publishing;
 
 /// <summary>A bundle in shared storage.</summary>
+/// <param name="Folder">Where it is: the bundle folder, or its container URL (<c>az://…/&lt;model&gt;/&lt;id&gt;</c>).</param>
 /// <param name="Id">The bundle folder's name, <c>v&lt;N&gt;-&lt;first 12 hex of the model's sha256&gt;</c>.</param>
 /// <param name="AlreadyPublished">True when this version was published before and nothing was written.</param>
 public sealed record PublishedBundle(string Folder, string Id, BundleManifest Manifest, bool Signed, bool AlreadyPublished);
@@ -15,8 +16,9 @@ public sealed record PublishedBundle(string Folder, string Id, BundleManifest Ma
 /// <summary>
 /// Publish: copies a registered version (model file, model card, the registry's version record, an ONNX
 /// export when the trainer supports it) into <c>&lt;shared&gt;/&lt;model&gt;/v&lt;N&gt;-&lt;sha12&gt;/</c> with a manifest
-/// of every file's size and sha256, optionally signed. The bundle is built in a hidden temp folder beside
-/// and renamed into place, so a reader sees a whole bundle or none.
+/// of every file's size and sha256, optionally signed. The bundle is built in a local folder and handed to
+/// the store (<see cref="IBundleStore"/>: a folder or a blob container), which makes it visible all at once,
+/// so a reader sees a whole bundle or none.
 /// </summary>
 public static class BundlePublisher
 {
@@ -25,8 +27,11 @@ public static class BundlePublisher
     public const string OnnxFile = "model.onnx";
 
     /// <summary>Publishes <paramref name="version"/>, or the version <paramref name="alias"/> points to (default: the champion).</summary>
+    /// <param name="sharedDir">The shared folder, or a container URL <c>az://&lt;account&gt;/&lt;container&gt;/&lt;prefix&gt;</c> (see <see cref="BundleStore"/>).</param>
     /// <param name="key">HMAC key to sign the manifest with; unsigned when null.</param>
-    public static PublishedBundle Publish(Workspace ws, string sharedDir, string? model = null, int? version = null, string? alias = null, byte[]? key = null)
+    /// <param name="credentials">For a container URL; the standard environment variables when null.</param>
+    public static PublishedBundle Publish(Workspace ws, string sharedDir, string? model = null, int? version = null, string? alias = null, byte[]? key = null,
+        Blobs.BlobCredentials? credentials = null)
     {
         if (version is not null && alias is not null)
             throw new ConfigException("Give either --version or --alias, not both.");
@@ -39,13 +44,10 @@ public static class BundlePublisher
             ?? throw new RegistryException($"Version {record.Version} of '{model}' has no {CandidateModel.ModelFile} artifact to publish.");
 
         var id = $"v{record.Version}-{modelFile.Sha256[..12]}";
-        var modelDir = Path.Combine(Path.GetFullPath(sharedDir), model);
-        var target = Path.Combine(modelDir, id);
-        if (Directory.Exists(target)) return Existing(target, id);
+        var store = BundleStore.Open(sharedDir, credentials);
+        if (store.Published(model, id) is { } published) return published;
 
-        Directory.CreateDirectory(modelDir);
-        var temp = Path.Combine(modelDir, $".{id}.{Guid.NewGuid():N}.tmp"); // hidden: importers skip dot-folders
-        Directory.CreateDirectory(temp);
+        var temp = store.NewBuildFolder(model, id, ws.StateDir);
         try
         {
             foreach (var artifact in record.Artifacts)
@@ -69,21 +71,11 @@ public static class BundlePublisher
             var bytes = manifest.ToBytes();
             File.WriteAllBytes(Path.Combine(temp, BundleManifest.FileName), bytes);
             if (key is not null) File.WriteAllText(Path.Combine(temp, BundleManifest.SignatureFileName), BundleSignature.Sign(bytes, key));
-
-            try { Directory.Move(temp, target); }
-            catch (IOException) when (Directory.Exists(target)) { return Existing(target, id); } // another publisher won the race
-            return new PublishedBundle(target, id, manifest, key is not null, false);
+            return store.Commit(model, id, temp, manifest, key is not null);
         }
         finally
         {
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         }
-    }
-
-    static PublishedBundle Existing(string folder, string id)
-    {
-        var path = Path.Combine(folder, BundleManifest.FileName);
-        return new PublishedBundle(folder, id, BundleManifest.Parse(File.ReadAllBytes(path), path),
-            File.Exists(Path.Combine(folder, BundleManifest.SignatureFileName)), true);
     }
 }

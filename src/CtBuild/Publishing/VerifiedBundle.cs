@@ -26,23 +26,25 @@ public sealed record VerifiedBundle(string Id, string Folder, BundleManifest Man
     /// leaves the bundle, a newer bundle format, a file of another size or hash, a missing or wrong
     /// signature when <paramref name="requireSignature"/> (and a wrong one whenever a key is given).
     /// </summary>
-    public static VerifiedBundle Stage(string folder, string stagingDir, bool requireSignature, byte[]? key)
+    /// <param name="location">Where the bundle came from, for messages and <see cref="Folder"/> (default: <paramref name="folder"/>).</param>
+    public static VerifiedBundle Stage(string folder, string stagingDir, bool requireSignature, byte[]? key, string? location = null)
     {
         folder = Path.GetFullPath(folder);
+        var shown = location ?? folder;
         var id = Path.GetFileName(folder);
-        if (!Directory.Exists(folder)) throw new BundleException($"Bundle {folder} does not exist.");
+        if (!Directory.Exists(folder)) throw new BundleException($"Bundle {shown} does not exist.");
         RefuseLinks(new DirectoryInfo(folder), folder);
 
         var manifestPath = Path.Combine(folder, BundleManifest.FileName);
-        if (!File.Exists(manifestPath)) throw new BundleException($"Bundle {folder} has no {BundleManifest.FileName}; it is not a bundle or was not fully published.");
+        if (!File.Exists(manifestPath)) throw new BundleException($"Bundle {shown} has no {BundleManifest.FileName}; it is not a bundle or was not fully published.");
         var manifestBytes = File.ReadAllBytes(manifestPath);
-        var manifest = BundleManifest.Parse(manifestBytes, manifestPath);
-        var signed = CheckSignature(folder, manifestBytes, requireSignature, key);
+        var manifest = BundleManifest.Parse(manifestBytes, location is null ? manifestPath : $"{location}/{BundleManifest.FileName}");
+        var signed = CheckSignature(folder, shown, manifestBytes, requireSignature, key);
 
         var listed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in manifest.Files)
         {
-            CheckPath(folder, file.Path);
+            CheckPath(folder, shown, file.Path);
             if (!listed.Add(file.Path)) throw new BundleException($"Bundle {id}: the manifest lists '{file.Path}' twice.");
         }
         foreach (var path in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
@@ -61,33 +63,33 @@ public sealed record VerifiedBundle(string Id, string Folder, BundleManifest Man
 
         var source = JsonSerializer.Deserialize<ModelVersion>(File.ReadAllBytes(Path.Combine(stagingDir, BundlePublisher.VersionFile)), AtomicFile.Json)
             ?? throw new BundleException($"Bundle {id}: {BundlePublisher.VersionFile} is empty.");
-        return new VerifiedBundle(id, folder, manifest, Hashing.Sha256Hex(manifestBytes), signed, source, stagingDir);
+        return new VerifiedBundle(id, shown, manifest, Hashing.Sha256Hex(manifestBytes), signed, source, stagingDir);
     }
 
-    static bool CheckSignature(string folder, byte[] manifest, bool required, byte[]? key)
+    static bool CheckSignature(string folder, string shown, byte[] manifest, bool required, byte[]? key)
     {
         var path = Path.Combine(folder, BundleManifest.SignatureFileName);
         var present = File.Exists(path);
         if (required && key is null)
             throw new BundleException($"A signed bundle is required but {BundleSignature.KeyVariable} is not set here. Set it to the key the publisher signs with.");
         if (required && !present)
-            throw new BundleException($"Bundle {folder} is not signed ({BundleManifest.SignatureFileName} is missing) and a signature is required. Publish it with {BundleSignature.KeyVariable} set.");
+            throw new BundleException($"Bundle {shown} is not signed ({BundleManifest.SignatureFileName} is missing) and a signature is required. Publish it with {BundleSignature.KeyVariable} set.");
         if (!present || key is null) return false;
         if (!BundleSignature.Matches(manifest, File.ReadAllText(path), key))
-            throw new BundleException($"Bundle {folder}: the signature does not match the manifest. The manifest was changed after signing, or the keys differ; do not import it.");
+            throw new BundleException($"Bundle {shown}: the signature does not match the manifest. The manifest was changed after signing, or the keys differ; do not import it.");
         return true;
     }
 
     /// <summary>A manifest path is a plain relative path inside the bundle: no root, no '..', no '\', no empty part.</summary>
-    static void CheckPath(string folder, string path)
+    static void CheckPath(string folder, string shown, string path)
     {
         var parts = path.Split('/');
         var full = Path.GetFullPath(Path.Combine(folder, path));
         if (string.IsNullOrEmpty(path) || path.Contains('\\') || path.Contains(':') || Path.IsPathRooted(path)
             || parts.Any(p => p is "" or "." or "..") || !full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new BundleException($"Bundle {folder}: the manifest names the path '{path}', which is not a plain relative path inside the bundle. Refusing the bundle.");
+            throw new BundleException($"Bundle {shown}: the manifest names the path '{path}', which is not a plain relative path inside the bundle. Refusing the bundle.");
         if (path is BundleManifest.FileName or BundleManifest.SignatureFileName)
-            throw new BundleException($"Bundle {folder}: the manifest lists itself ('{path}').");
+            throw new BundleException($"Bundle {shown}: the manifest lists itself ('{path}').");
     }
 
     /// <summary>Bundles hold plain files: a link could point anywhere on the reading machine.</summary>

@@ -30,6 +30,8 @@ public sealed class IngestStage : Stage
         };
         foreach (var (name, path) in RawFile.List(ws.RawDir, ws.Config.Ingest.Patterns))
             values["file:" + name] = context.FileHashes.Hash(path);
+        foreach (var (name, etag) in BlobDeliveries.For(ws).List())
+            values["blob:" + name] = etag;
         return new StageInputs(values);
     }
 
@@ -45,7 +47,8 @@ public sealed class IngestStage : Stage
         var quarantine = LakeTables.OpenForWrite(ws, QuarantineTable, context.Log);
         var ingested = IngestedFiles(raw);
 
-        var files = RawFile.List(ws.RawDir, cfg.Patterns)
+        var blobs = BlobDeliveries.For(ws).Fetch(context.Log); // local copies, read below like raw files
+        var files = RawFile.List(ws.RawDir, cfg.Patterns).Concat(blobs.Select(b => (b.Name, b.FullPath)))
             .Select(f => (f, Stamp: context.FileHashes.Stamp(f.FullPath)))
             .Select(x => new RawFile(x.f.Name, x.f.FullPath, RawFile.FormatOf(x.f.Name)!.Value, x.Stamp.Size, x.Stamp.Sha256, x.Stamp.MtimeTicks))
             .ToList();
@@ -104,6 +107,8 @@ public sealed class IngestStage : Stage
             var batch = Hashing.Sha256Hex(string.Join("\n", fresh.Select(f => f.Name + ":" + f.Sha256)));
             var fileList = JsonSerializer.Serialize(results.Select(r => new IngestedFile(r.File.Name, r.File.Sha256, r.GoodRows, r.BadRows, r.DroppedColumns)));
             var parameters = new Dictionary<string, string> { ["batch"] = batch, ["files"] = fileList };
+            if (blobs.Where(b => fresh.Any(f => f.Name == b.Name)).Select(b => new { b.Name, b.ETag, b.Sha256 }).ToList() is { Count: > 0 } delivered)
+                parameters["blobs"] = JsonSerializer.Serialize(delivered); // the ETag each delivered blob was read at
             var replaced = changed.Select(f => Literal(f.Name)).ToList();
             var mode = replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append;
 
