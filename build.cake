@@ -27,12 +27,14 @@ Stage("Promote", "Report", "Register the version, move the champion alias, commi
 // Dev → prod through shared storage (README "Dev and prod"); not part of the DAG above.
 //   dotnet cake --target=Publish --env=dev --to=/mnt/shared/ctb
 //   dotnet cake --target=Import --env=prod --from=/mnt/shared/ctb [--require-signature=true]
+// or a container in place of the folder (credentials from AZURE_STORAGE_CONNECTION_STRING etc.):
+//   dotnet cake --target=Publish --env=dev --to=az://myaccount/models/ctb
 Task("Publish")
-    .Description("Publish the champion (or --version=N) as a bundle into the shared folder --to=.")
+    .Description("Publish the champion (or --version=N) as a bundle into the shared folder or container (az://…) --to=.")
     .IsDependentOn("Build")
     .Does(() => RunCtb("publish" + (HasArgument("version") ? $" --version {Argument<int>("version")}" : "") + $" --to \"{Argument<string>("to")}\""));
 Task("Import")
-    .Description("Import the newest bundle from the shared folder (or the bundle folder) --from=: verify, re-evaluate, promote.")
+    .Description("Import the newest bundle from the shared folder or container (or the bundle itself) --from=: verify, re-evaluate, promote.")
     .IsDependentOn("Build")
     .Does(() => RunCtb($"import --from \"{Argument<string>("from")}\"" + (Argument("require-signature", false) ? " --require-signature" : "")
                        + (ctbNoCommit ? " --no-commit" : "")));
