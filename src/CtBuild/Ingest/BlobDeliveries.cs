@@ -61,10 +61,12 @@ public sealed class BlobDeliveries(Workspace ws, BlobCredentials credentials)
                     BlobCalls.Run(container, source, "download from", credentials, () => container.GetBlobClient(item.Name).DownloadTo(temp,
                         new BlobDownloadToOptions { Conditions = new BlobRequestConditions { IfMatch = item.Properties.ETag } }));
                 }
-                catch (CtBuildException ex) when (ex.InnerException is RequestFailedException { Status: 412 })
+                catch (CtBuildException ex) when (ex.InnerException is RequestFailedException { Status: 412 } or RequestFailedException { Status: 404, ErrorCode: "BlobNotFound" })
                 {
                     File.Delete(temp);
-                    log.Warning($"{name} changed while it was being read (ETag {etag} no longer holds); not ingested now, the next ingest reads the new content", name);
+                    log.Warning(ex.InnerException is RequestFailedException { Status: 404 }
+                        ? $"{name} was deleted while it was being read; not ingested"
+                        : $"{name} changed while it was being read (ETag {etag} no longer holds); not ingested now, the next ingest reads the new content", name);
                     continue;
                 }
                 var size = new FileInfo(temp).Length;

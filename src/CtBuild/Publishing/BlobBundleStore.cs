@@ -55,7 +55,6 @@ public sealed class BlobBundleStore(BlobLocation location, BlobCredentials crede
         var claim = ClaimName(model, id);
         FaultInjection.Point("publish.blob-before-claim", claim);
         var won = TryCreate(claim, JsonSerializer.SerializeToUtf8Bytes(new Claim(attempt, DateTimeOffset.UtcNow), AtomicFile.Json));
-        FaultInjection.Point("publish.blob-after-claim", claim);
         var winner = won ? attempt : ReadClaim(model, id).Attempt;
         Finish(model, id, winner);
         DeleteStaging(model, id);
@@ -101,19 +100,26 @@ public sealed class BlobBundleStore(BlobLocation location, BlobCredentials crede
     void Finish(string model, string id, string attempt)
     {
         var bundle = location.Child($"{model}/{id}");
-        if (Call("read", () => _container.GetBlobClient(bundle.BlobName(BundleManifest.FileName)).Exists().Value)) return;
+        bool Done() => Call("read", () => _container.GetBlobClient(bundle.BlobName(BundleManifest.FileName)).Exists().Value);
+        if (Done()) return;
         var staging = location.Child($"{model}/.staging/{id}/{attempt}");
-        var manifestBytes = TryRead(staging.BlobName(BundleManifest.FileName))
-            ?? throw new BundleException($"{ClaimLocation(model, id)} claims {bundle} for attempt {attempt}, but that attempt's staged files are gone. " +
-                                         "Delete the claim blob and publish again.");
+        // Staged files vanish once another publisher has finished the bundle and cleaned up: then all is well.
+        var manifestBytes = TryRead(staging.BlobName(BundleManifest.FileName));
+        if (manifestBytes is null && Done()) return;
+        if (manifestBytes is null)
+            throw new BundleException($"{ClaimLocation(model, id)} claims {bundle} for attempt {attempt}, but that attempt's staged files are gone. " +
+                                      "Delete the claim blob and publish again.");
         var manifest = BundleManifest.Parse(manifestBytes, $"{staging}/{BundleManifest.FileName}");
         foreach (var file in manifest.Files)
         {
-            var bytes = TryRead(staging.BlobName(file.Path))
-                ?? throw new BundleException($"{staging}: '{file.Path}' is listed in the staged manifest but missing. Delete {ClaimLocation(model, id)} and publish again.");
+            var bytes = TryRead(staging.BlobName(file.Path));
+            if (bytes is null && Done()) return;
+            if (bytes is null)
+                throw new BundleException($"{staging}: '{file.Path}' is listed in the staged manifest but missing. Delete {ClaimLocation(model, id)} and publish again.");
             if (bytes.Length != file.Size || Hashing.Sha256Hex(bytes) != file.Sha256)
                 throw new BundleException($"{staging}: '{file.Path}' does not match the staged manifest (size or sha256). Delete {ClaimLocation(model, id)} and publish again.");
             Call("upload to", () => _container.GetBlobClient(bundle.BlobName(file.Path)).Upload(BinaryData.FromBytes(bytes), overwrite: true));
+            FaultInjection.Point("publish.blob-after-copy", bundle.BlobName(file.Path));
         }
         if (TryRead(staging.BlobName(BundleManifest.SignatureFileName)) is { } signature)
             Call("upload to", () => _container.GetBlobClient(bundle.BlobName(BundleManifest.SignatureFileName)).Upload(BinaryData.FromBytes(signature), overwrite: true));

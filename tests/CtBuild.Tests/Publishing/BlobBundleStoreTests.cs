@@ -162,13 +162,16 @@ public sealed class BlobBundleStoreTests(BlobPublishing fx) : IClassFixture<Blob
     }
 
     [AzuriteFact]
-    public void A_publish_killed_after_its_claim_is_finished_by_the_next_publish()
+    public void A_publish_killed_after_its_claim_and_halfway_into_place_is_invisible_until_the_next_publish_finishes_it()
     {
         var (container, url) = NewContainer();
-        var killed = CtbProcess.Run(fx.Dev.Root, ["publish", "--to", url, "--env", "dev"], PublishEnv("publish.blob-after-claim", key: "k"));
+        var killed = CtbProcess.Run(fx.Dev.Root, ["publish", "--to", url, "--env", "dev"], PublishEnv("publish.blob-after-copy", key: "k"));
         Assert.True(killed.Killed, killed.Output);
-        Assert.Contains($"ctb/{Model}/.claims/", string.Join("\n", fx.Azurite.BlobNames(container)));
-        Assert.Throws<BundleException>(() => FetchVerified(url)); // claimed, not yet visible
+        var left = fx.Azurite.BlobNames(container);
+        Assert.Contains($"ctb/{Model}/.claims/", string.Join("\n", left));
+        Assert.Single(left, n => !n.Contains("/.")); // one file copied into the bundle's place, no manifest there
+        var none = Assert.Throws<BundleException>(() => FetchVerified(url)); // claimed, half in place, not visible
+        Assert.Contains($"No bundle of '{Model}'", none.Message);
 
         // The next publisher (unsigned) finishes the claimed attempt rather than publishing its own.
         var next = Publish(url);
