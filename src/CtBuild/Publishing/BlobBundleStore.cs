@@ -135,7 +135,7 @@ public sealed class BlobBundleStore(BlobLocation location, BlobCredentials crede
             foreach (var blob in _container.GetBlobs(BlobTraits.None, BlobStates.None, staging.ListPrefix, default).ToList())
                 _container.GetBlobClient(blob.Name).DeleteIfExists();
         }
-        catch (RequestFailedException) { } // e.g. a SAS without delete: the bundle is published all the same
+        catch (Exception ex) when (ex is RequestFailedException or AggregateException) { } // e.g. a SAS without delete: the bundle is published all the same
     }
 
     Claim ReadClaim(string model, string id)
