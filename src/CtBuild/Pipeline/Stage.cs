@@ -22,6 +22,12 @@ public abstract class Stage
     /// <summary>Does the work and returns what it produced (checked later by <see cref="OutputsIntact"/>).</summary>
     public abstract StageOutputs Run(StageContext context);
 
+    /// <summary>
+    /// Why the last result can no longer be trusted although its inputs and outputs match (e.g. the champion it
+    /// was decided against was tampered with); null when nothing is wrong. Checked on every status and run.
+    /// </summary>
+    public virtual string? Invalidated(StageContext context) => null;
+
     /// <summary>True when what the last run produced is still there, unchanged.</summary>
     public abstract bool OutputsIntact(StageContext context, StageOutputs recorded);
 

@@ -17,6 +17,9 @@ public static class StageRunner
         context.FileHashes.Save();
         var last = StageLock.Read(context.Workspace.StagesDir, stage.Name);
         if (last is null) return new Freshness(stage.Name, false, "never ran", null);
+        // Said first: whatever else changed, a damaged input is what the user must hear about.
+        if (stage.Invalidated(context) is { } why)
+            return new Freshness(stage.Name, false, why, last);
         var fingerprint = inputs.Fingerprint();
         if (last.Fingerprint != fingerprint)
             return new Freshness(stage.Name, false, "changed: " + DescribeChange(last.Inputs, inputs.Values), last);

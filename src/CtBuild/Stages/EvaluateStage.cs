@@ -35,6 +35,8 @@ public sealed class EvaluateStage : Stage
             ("champion", championVersion is null ? "none" : $"v{championVersion} {championSha}"));
     }
 
+    public override string? Invalidated(StageContext context) => ChampionDamaged(context.Workspace);
+
     public override bool OutputsIntact(StageContext context, StageOutputs recorded) =>
         File.Exists(EvaluationRecord.PathIn(context.Workspace.DecisionDir))
         && Hashing.Sha256File(EvaluationRecord.PathIn(context.Workspace.DecisionDir)) == recorded.Get("decision.sha256");
@@ -134,6 +136,15 @@ public sealed class EvaluateStage : Stage
         var registry = ModelRegistry.Open(ws.RegistryRoot);
         var champion = registry.ResolveAlias(ws.Config.Name, ModelRegistry.ChampionAlias);
         return champion is null ? (null, null) : (champion.Version, champion.Artifacts.FirstOrDefault(a => a.Name == CandidateModel.ModelFile)?.Sha256);
+    }
+
+    /// <summary>"champion model sha256 mismatch: …" when a file of the champion differs from its registry record, else null.</summary>
+    internal static string? ChampionDamaged(Configuration.Workspace ws)
+    {
+        if (Champion(ws).Version is not { } v) return null;
+        var damaged = ModelRegistry.Open(ws.RegistryRoot).FindDamaged(ws.Config.Name, v);
+        return damaged.Count == 0 ? null
+            : $"champion model sha256 mismatch: {ws.Config.Name} v{v}'s {damaged[0].File} is {damaged[0].ActualSha256}, the registry recorded {damaged[0].ExpectedSha256}";
     }
 
     /// <summary>The registry stores the signature as (name, kind) columns; the order is the model's input order.</summary>

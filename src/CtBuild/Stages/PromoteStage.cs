@@ -32,6 +32,8 @@ public sealed class PromoteStage : Stage
             ("decision.sha256", decision), ("no-commit", context.Options.NoCommit ? "yes" : "no"));
     }
 
+    public override string? Invalidated(StageContext context) => EvaluateStage.ChampionDamaged(context.Workspace);
+
     public override bool OutputsIntact(StageContext context, StageOutputs recorded)
     {
         if (recorded.Get("promoted") != "true") return true;
