@@ -13,7 +13,11 @@ public abstract class Stage
     /// <summary>The stage's name, also its <c>ctb</c> verb and Cake task (lower-case).</summary>
     public abstract string Name { get; }
 
-    /// <summary>Bumped when the stage's own logic changes, so every workspace re-runs it.</summary>
+    /// <summary>
+    /// Bumped when the code that decides the stage's output changes (the stage and its domain folders), so a
+    /// workspace that upgrades CtBuild re-runs it. <c>StageCodeVersionTests</c> fails when that code changes
+    /// without a decision about this version.
+    /// </summary>
     public abstract string CodeVersion { get; }
 
     /// <summary>Everything the stage's result depends on, as named values (versions, hashes).</summary>

@@ -16,7 +16,7 @@ namespace CtBuild.Stages;
 public sealed class EvaluateStage : Stage
 {
     public override string Name => "evaluate";
-    public override string CodeVersion => "evaluate/1";
+    public override string CodeVersion => "evaluate/2";
 
     public override StageInputs Inputs(StageContext context)
     {

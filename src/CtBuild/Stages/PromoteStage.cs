@@ -22,7 +22,7 @@ public sealed class PromoteStage : Stage
     public const string ModelCardFile = "model-card.json";
 
     public override string Name => "promote";
-    public override string CodeVersion => "promote/1";
+    public override string CodeVersion => "promote/2";
 
     public override StageInputs Inputs(StageContext context)
     {

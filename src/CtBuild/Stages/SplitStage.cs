@@ -17,7 +17,7 @@ public sealed class SplitStage : Stage
     public const string SplitColumn = "split";
 
     public override string Name => "split";
-    public override string CodeVersion => "split/1";
+    public override string CodeVersion => "split/2";
 
     public override StageInputs Inputs(StageContext context) => StageInputs.Of(
         ("code", CodeVersion),

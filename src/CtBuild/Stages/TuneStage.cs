@@ -17,7 +17,7 @@ namespace CtBuild.Stages;
 public sealed class TuneStage : Stage
 {
     public override string Name => "tune";
-    public override string CodeVersion => "tune/1";
+    public override string CodeVersion => "tune/2";
 
     public override StageInputs Inputs(StageContext context)
     {
