@@ -153,6 +153,8 @@ public sealed class PromoteStage : Stage
         trainer = c.Trainer,
         hyperparameters = c.Params,
         features = c.Signature.Features.Select(f => new { name = f.Name, kind = f.Kind }),
+        notFeatures = TuneStage.NonFeatures(ws, LakeTables.Open(ws, SplitStage.Table).Snapshot(c.SplitsVersion))
+            .Where(n => n.Name != SplitStage.SplitColumn).Select(n => new { name = n.Name, reason = n.Reason }),
         label = new { column = ws.Config.Ingest.Label.Column, positive = ws.Config.Ingest.Label.Positive },
         metrics = new { validAuc = c.ValidAuc, testAuc = r.Decision.Candidate.Auc, testLogLoss = r.Decision.Candidate.LogLoss },
         decision = new { outcome = r.Decision.Outcome.ToString(), reason = r.Decision.Reason },

@@ -108,4 +108,16 @@ public sealed class EvaluateStageTests : IDisposable
         var json = CrashSafety.CtbProcess.Run(_ws.Root, ["registry", "show", "small-model", "--json", "--config", config]);
         using var _ = System.Text.Json.JsonDocument.Parse(json.StdOut); // the warning stays out of the JSON
     }
+
+    [Fact]
+    public void The_split_key_left_out_of_the_features_is_said_in_the_tune_log_and_the_model_card()
+    {
+        Assert.Contains(_ws.Log.Lines, l => l.StartsWith("tune: ") && l.EndsWith("; not features: id (split.key)"));
+        var card = Directory.GetFiles(Path.Combine(_ws.Root, "models", "small-model"), "model-card.json", SearchOption.AllDirectories).Single();
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(card));
+        var notFeatures = doc.RootElement.GetProperty("notFeatures").EnumerateArray()
+            .Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("reason").GetString()}").ToList();
+        Assert.Equal(["id: split.key"], notFeatures);
+        Assert.DoesNotContain(doc.RootElement.GetProperty("features").EnumerateArray(), f => f.GetProperty("name").GetString() == "id");
+    }
 }
