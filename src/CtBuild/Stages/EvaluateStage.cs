@@ -103,7 +103,7 @@ public sealed class EvaluateStage : Stage
                 {
                     registry.VerifyArtifacts(ws.Config.Name, v); // refuses a model file that does not match its sha256
                     using var stream = registry.OpenModelFile(ws.Config.Name, v);
-                    var model = ml.Model.Load(stream, out _);
+                    var model = ModelScoring.Load(ml, stream, $"{ws.Config.Name} v{v}'s {CandidateModel.ModelFile}");
                     var championTest = ModelInput.Load(db, splits, championSignature, "test", ws.Config.Split.Key);
                     championScores = ModelScoring.Score(model, championTest);
                     if (differences.Count > 0)
