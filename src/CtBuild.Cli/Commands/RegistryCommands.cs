@@ -16,6 +16,11 @@ public sealed class RegistryListCommand : Command<WorkspaceSettings>
         var damaged = models.Where(m => m.Champion is { } c && RegistryWarnings.Damaged(registry, m.Info.Name, c, "champion")).Select(m => m.Info.Name).ToHashSet();
         settings.Print(models.Select(m => new { m.Info.Name, m.Info.Description, versions = m.Versions.Count, m.Champion, m.Aliases }), () =>
         {
+            if (models.Count == 0)
+            {
+                Console.WriteLine("No models registered yet. `ctb promote` registers the first one.");
+                return;
+            }
             var table = new Table().Border(TableBorder.Simple).AddColumns("model", "versions", "champion", "aliases");
             foreach (var m in models)
                 table.AddRow(m.Info.Name, m.Versions.Count.ToString(), m.Champion is { } c ? $"v{c}" + (damaged.Contains(m.Info.Name) ? " (DAMAGED)" : "") : "—",

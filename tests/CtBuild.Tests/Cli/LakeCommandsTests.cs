@@ -54,6 +54,7 @@ public sealed class LakeCommandsTests : IDisposable
         Assert.Contains("No lake tables yet", tables.StdOut);
         var json = Ctb("lake", "tables", "--json");
         Assert.Equal("[]", json.StdOut.Trim());
+        Assert.Contains("No models registered yet", Ctb("registry", "list").StdOut);
         foreach (var verb in new[] { new[] { "lake", "tables" }, ["lake", "history", "raw"], ["runs", "list"], ["registry", "list"], ["status"] })
             Assert.DoesNotContain("disk space", Ctb(verb).Output);
     }
