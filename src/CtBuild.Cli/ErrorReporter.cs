@@ -17,6 +17,8 @@ public static class ErrorReporter
             CommandParseException or CommandRuntimeException => (2, ex.Message, false),
             CtBuildException c => (c.ExitCode, c.Message, false),
             OperationCanceledException => (1, "Cancelled.", false),
+            // A path that is not there is not a full disk: say only what is missing (the message names it).
+            FileNotFoundException or DirectoryNotFoundException => (1, $"{ex.Message} Check the paths in ctbuild.json (or --env), then run again.", false),
             // A full disk or a refused permission is the machine's problem, not a bug: the message names the path.
             IOException or UnauthorizedAccessException => (1, $"{ex.Message} The step that failed left the previous state in place; " +
                 "free disk space or give this user write access there, then run again.", false),

@@ -15,12 +15,19 @@ public sealed class LakeTablesCommand : Command<WorkspaceSettings>
 {
     public override int Execute(CommandContext context, WorkspaceSettings settings, CancellationToken cancellation)
     {
-        var tables = LakeCatalog.List(settings.LoadWorkspace().LakeDir);
+        var lake = settings.LoadWorkspace().LakeDir;
+        var tables = LakeCatalog.List(lake);
         settings.Print(tables, () =>
         {
+            if (tables.Count == 0)
+            {
+                Console.WriteLine($"No lake tables yet in {lake}. `ctb ingest` makes the first ones from the raw folder.");
+                return;
+            }
             var table = new Table().Border(TableBorder.Simple).AddColumns("table", "version", "rows", "files", "size", "last commit");
             foreach (var t in tables)
-                table.AddRow(t.Name, $"v{t.LatestVersion}", t.Rows.ToString("N0"), t.Files.ToString(), $"{t.Bytes / 1024.0:N0} KiB", t.LastCommitTime.ToString("yyyy-MM-dd HH:mm:ss"));
+                table.AddRow(t.Name, t.LatestVersion is { } v ? $"v{v}" : "no version yet", t.Rows.ToString("N0"), t.Files.ToString(),
+                    $"{t.Bytes / 1024.0:N0} KiB", t.LastCommitTime?.ToString("yyyy-MM-dd HH:mm:ss") ?? "— (empty)");
             AnsiConsole.Write(table);
         });
         return 0;

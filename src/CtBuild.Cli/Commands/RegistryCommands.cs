@@ -13,11 +13,17 @@ public sealed class RegistryListCommand : Command<WorkspaceSettings>
     {
         var registry = ModelRegistry.Open(settings.LoadWorkspace().RegistryRoot);
         var models = registry.List().Select(m => registry.Get(m.Name)).ToList();
+        var damaged = models.Where(m => m.Champion is { } c && RegistryWarnings.Damaged(registry, m.Info.Name, c, "champion")).Select(m => m.Info.Name).ToHashSet();
         settings.Print(models.Select(m => new { m.Info.Name, m.Info.Description, versions = m.Versions.Count, m.Champion, m.Aliases }), () =>
         {
+            if (models.Count == 0)
+            {
+                Console.WriteLine("No models registered yet. `ctb promote` registers the first one.");
+                return;
+            }
             var table = new Table().Border(TableBorder.Simple).AddColumns("model", "versions", "champion", "aliases");
             foreach (var m in models)
-                table.AddRow(m.Info.Name, m.Versions.Count.ToString(), m.Champion is { } c ? $"v{c}" : "—",
+                table.AddRow(m.Info.Name, m.Versions.Count.ToString(), m.Champion is { } c ? $"v{c}" + (damaged.Contains(m.Info.Name) ? " (DAMAGED)" : "") : "—",
                     string.Join(", ", m.Aliases.Select(a => $"{a.Key}=v{a.Value}")));
             AnsiConsole.Write(table);
         });
@@ -52,6 +58,7 @@ public sealed class RegistryShowCommand : Command<RegistryShowSettings>
         var number = settings.Version ?? model.Champion ?? model.Versions.Select(v => v.Version).DefaultIfEmpty(0).Max();
         if (number == 0) throw new CtBuildException($"Model '{settings.Model}' has no versions yet.");
         var version = registry.GetVersion(settings.Model, number);
+        RegistryWarnings.Damaged(registry, settings.Model, number, model.Champion == number ? "champion" : null);
         settings.Print(version, () =>
         {
             var aliases = model.Aliases.Where(a => a.Value == number).Select(a => a.Key).ToList();
@@ -64,6 +71,18 @@ public sealed class RegistryShowCommand : Command<RegistryShowSettings>
             foreach (var a in version.Artifacts) AnsiConsole.WriteLine($"artifact {a.Name}: {a.Size} bytes, sha256 {a.Sha256}");
         });
         return 0;
+    }
+}
+
+/// <summary>Warns (on stderr, so --json stays clean) where a shown version's files differ from their registry record.</summary>
+static class RegistryWarnings
+{
+    public static bool Damaged(ModelRegistry registry, string model, int version, string? alias)
+    {
+        var damaged = registry.FindDamaged(model, version);
+        foreach (var d in damaged)
+            Console.Error.WriteLine($"warning: {model} v{version}{(alias is null ? "" : $" ({alias})")}: {d.Message}");
+        return damaged.Count > 0;
     }
 }
 

@@ -39,7 +39,7 @@ public static partial class ConfigLoader
         }
         catch (JsonException ex)
         {
-            throw new ConfigException(Describe(ex, fileName));
+            throw new ConfigException(Describe(ex, fileName, JsonLineMap.Build(json)));
         }
         var lines = JsonLineMap.Build(json);
         var errors = ConfigValidator.Validate(config).Select(e => $"{fileName}{lines.Locate(e.Path)} (key {e.Path}): {e.Message}").ToList();
@@ -48,14 +48,20 @@ public static partial class ConfigLoader
         return config;
     }
 
-    static string Describe(JsonException ex, string fileName)
+    static string Describe(JsonException ex, string fileName, JsonLineMap lines)
     {
         var path = ToKeyPath(ex.Path);
-        var where = ex.LineNumber is { } line ? $" line {line + 1}, column {ex.BytePositionInLine + 1}" : "";
         var message = ex.Message;
         var unknown = UnknownMember().Match(message);
         if (unknown.Success)
-            return $"{fileName}{where} (key {Join(path, unknown.Groups[1].Value)}): unknown key '{unknown.Groups[1].Value}'. Check its spelling against the README's config reference.";
+        {
+            // The serializer's path already ends at the unknown key; its position is where the key starts.
+            var name = unknown.Groups[1].Value;
+            var keyPath = path == name || path.EndsWith("." + name, StringComparison.Ordinal) ? path : Join(path, name);
+            var parent = keyPath.Length > name.Length ? keyPath[..(keyPath.Length - name.Length - 1)] : "";
+            return $"{fileName}{Where(ex, lines, keyPath)} (key {keyPath}): unknown key '{name}'.{ConfigKeys.Suggestion(parent, name)}";
+        }
+        var where = Where(ex, lines, path);
         var missing = MissingRequired().Match(message);
         if (missing.Success)
             return $"{fileName}{where} (key {path}): required key(s) missing: {missing.Groups[1].Value}.";
@@ -63,6 +69,11 @@ public static partial class ConfigLoader
             return $"{fileName}{where} (key {path}): wrong type: {ExpectedType(message)}.";
         return $"{fileName}{where} (key {path}): {message.Split(" Path:")[0]}";
     }
+
+    /// <summary>The key's own line and column; the reader's stop position only when the key is not in the map (syntax errors).</summary>
+    static string Where(JsonException ex, JsonLineMap lines, string path) =>
+        lines.Find(path) is { } at ? $" line {at.Line}, column {at.Column}"
+        : ex.LineNumber is { } line ? $" line {line + 1}, column {ex.BytePositionInLine + 1}" : "";
 
     static string ExpectedType(string message)
     {

@@ -40,6 +40,8 @@ public static class ConfigValidator
         Check(s.Train > 0 && s.Valid > 0 && s.Test > 0, "split", "train, valid and test ratios must all be positive.");
         Check(Math.Abs(s.Train + s.Valid + s.Test - 1) < 1e-9, "split", $"ratios must add up to 1 (they add up to {(s.Train + s.Valid + s.Test).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)}).");
 
+        Check(s.BalanceCheck is "warn" or "fail" or "off", "split.balanceCheck", $"'{s.BalanceCheck}' is not a policy; use \"warn\", \"fail\" or \"off\".");
+
         var t = c.Tune;
         Check(t.Sampler is "tpe" or "random", "tune.sampler", $"unknown sampler '{t.Sampler}'; use \"tpe\" or \"random\".");
         Check(t.MaxEvals >= 1, "tune.maxEvals", "must be at least 1.");

@@ -88,13 +88,17 @@ public sealed record FeaturesConfig
 
 public sealed record SplitConfig
 {
-    /// <summary>Column hashed to assign a row its split; when absent the whole row is hashed.</summary>
+    /// <summary>Column hashed to assign a row its split. When absent: the row's identity (<c>_source_sha256</c> and
+    /// <c>_source_line</c>, when the features carry them), else every column but the label; never the label.</summary>
     public string? Key { get; init; }
     public double Train { get; init; } = 0.7;
     public double Valid { get; init; } = 0.15;
     public double Test { get; init; } = 0.15;
     /// <summary>Salt of the hash: changing it reshuffles every row.</summary>
     public string Salt { get; init; } = "ctbuild";
+    /// <summary><c>warn</c>, <c>fail</c> or <c>off</c>: what Split does when a split's positive rate differs from the
+    /// others' by more than chance allows (two-proportion z-test, p &lt; 0.001 after Bonferroni).</summary>
+    public string BalanceCheck { get; init; } = "warn";
 }
 
 public sealed record TuneConfig

@@ -13,7 +13,11 @@ public abstract class Stage
     /// <summary>The stage's name, also its <c>ctb</c> verb and Cake task (lower-case).</summary>
     public abstract string Name { get; }
 
-    /// <summary>Bumped when the stage's own logic changes, so every workspace re-runs it.</summary>
+    /// <summary>
+    /// Bumped when the code that decides the stage's output changes (the stage and its domain folders), so a
+    /// workspace that upgrades CtBuild re-runs it. <c>StageCodeVersionTests</c> fails when that code changes
+    /// without a decision about this version.
+    /// </summary>
     public abstract string CodeVersion { get; }
 
     /// <summary>Everything the stage's result depends on, as named values (versions, hashes).</summary>
@@ -21,6 +25,12 @@ public abstract class Stage
 
     /// <summary>Does the work and returns what it produced (checked later by <see cref="OutputsIntact"/>).</summary>
     public abstract StageOutputs Run(StageContext context);
+
+    /// <summary>
+    /// Why the last result can no longer be trusted although its inputs and outputs match (e.g. the champion it
+    /// was decided against was tampered with); null when nothing is wrong. Checked on every status and run.
+    /// </summary>
+    public virtual string? Invalidated(StageContext context) => null;
 
     /// <summary>True when what the last run produced is still there, unchanged.</summary>
     public abstract bool OutputsIntact(StageContext context, StageOutputs recorded);

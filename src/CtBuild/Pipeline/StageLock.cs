@@ -6,6 +6,7 @@ namespace CtBuild.Pipeline;
 /// The record of a stage's last successful run (DVC's <c>dvc.lock</c> entry): the fingerprint of its
 /// inputs, the inputs themselves (to explain why it is stale) and what it produced.
 /// Written only after the stage's outputs are complete, so a crash never leaves a stage recorded fresh.
+/// <see cref="Engine"/> is the CtBuild that ran it (null in locks written before it was recorded).
 /// </summary>
 public sealed record StageLock(
     string Stage,
@@ -15,7 +16,8 @@ public sealed record StageLock(
     string Summary,
     DateTimeOffset StartedAt,
     double DurationSeconds,
-    string? PipelineRunId)
+    string? PipelineRunId,
+    string? Engine = null)
 {
     public static string PathFor(string stagesDir, string stage) => Path.Combine(stagesDir, stage + ".lock.json");
 

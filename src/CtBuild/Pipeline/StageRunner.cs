@@ -17,9 +17,12 @@ public static class StageRunner
         context.FileHashes.Save();
         var last = StageLock.Read(context.Workspace.StagesDir, stage.Name);
         if (last is null) return new Freshness(stage.Name, false, "never ran", null);
+        // Said first: whatever else changed, a damaged input is what the user must hear about.
+        if (stage.Invalidated(context) is { } why)
+            return new Freshness(stage.Name, false, why, last);
         var fingerprint = inputs.Fingerprint();
         if (last.Fingerprint != fingerprint)
-            return new Freshness(stage.Name, false, "changed: " + DescribeChange(last.Inputs, inputs.Values), last);
+            return new Freshness(stage.Name, false, "changed: " + DescribeChange(last, inputs.Values), last);
         if (!stage.OutputsIntact(context, new StageOutputs(last.Outputs, last.Summary)))
             return new Freshness(stage.Name, false, "its outputs are missing or changed", last);
         return new Freshness(stage.Name, true, "up to date", last);
@@ -44,16 +47,22 @@ public static class StageRunner
         context.FileHashes.Save();
         FaultInjection.Point($"stage.before-lock:{stage.Name}", StageLock.PathFor(context.Workspace.StagesDir, stage.Name));
         new StageLock(stage.Name, inputs.Fingerprint(), inputs.Values, outputs.Values, outputs.Summary,
-            started, clock.Elapsed.TotalSeconds, context.Options.PipelineRunId).Write(context.Workspace.StagesDir);
+            started, clock.Elapsed.TotalSeconds, context.Options.PipelineRunId, EngineVersion.Current).Write(context.Workspace.StagesDir);
         context.Log.Info($"{stage.Name}: done in {clock.Elapsed.TotalSeconds:0.0}s — {outputs.Summary}");
         return new StageResult(stage.Name, true, reason, outputs.Summary, clock.Elapsed, outputs);
     }
 
-    static string DescribeChange(IReadOnlyDictionary<string, string> before, IReadOnlyDictionary<string, string> now)
+    static string DescribeChange(StageLock last, IReadOnlyDictionary<string, string> now)
     {
+        var before = last.Inputs;
         var changed = now.Keys.Union(before.Keys)
             .Where(k => !before.TryGetValue(k, out var b) || !now.TryGetValue(k, out var n) || b != n)
             .OrderBy(k => k, StringComparer.Ordinal).ToList();
-        return changed.Count == 0 ? "fingerprint" : string.Join(", ", changed.Take(5)) + (changed.Count > 5 ? $" and {changed.Count - 5} more" : "");
+        if (changed.Count == 0) return "fingerprint";
+        // A new stage logic is worth spelling out: it is why an upgraded CtBuild re-runs a stage with the same data.
+        string Name(string k) => k == "code" && before.GetValueOrDefault(k) is { } from && now.GetValueOrDefault(k) is { } to
+            ? $"code ({from} → {to}{(last.Engine is { } e && e != EngineVersion.Current ? $", CtBuild {e} → {EngineVersion.Current}" : "")})"
+            : k;
+        return string.Join(", ", changed.Take(5).Select(Name)) + (changed.Count > 5 ? $" and {changed.Count - 5} more" : "");
     }
 }

@@ -95,6 +95,12 @@ public static class BundleImporter
                 $"its model.zip is already champion v{current} here", null, null, DateTimeOffset.UtcNow);
         }
         var modelPath = Path.Combine(bundle.StagedDir, CandidateModel.ModelFile);
+        try { ModelScoring.Load(new Microsoft.ML.MLContext(1), modelPath); }
+        catch (ModelLoadException ex)
+        {
+            throw new BundleException($"Bundle {bundle.Id} ({m.Environment} v{m.Version}): its {CandidateModel.ModelFile} matches the manifest but cannot be loaded " +
+                                      $"as an ML.NET model ({ex.Cause}). It was damaged before it was published; publish the version again from {m.Environment}.");
+        }
         var store = TrackingStore.Open(ws.TrackingDir);
         using var run = store.StartRun(name, $"import {bundle.Id}", codeVersion: Tracking.CodeVersion.Detect(ws.Root),
             tags: new Dictionary<string, string>

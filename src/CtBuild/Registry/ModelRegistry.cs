@@ -200,13 +200,24 @@ public sealed class ModelRegistry
     /// <exception cref="RegistryIntegrityException">A file is missing or differs.</exception>
     public void VerifyArtifacts(string name, int version)
     {
+        if (FindDamaged(name, version).FirstOrDefault() is { } damaged) throw damaged;
+    }
+
+    /// <summary>
+    /// The artifacts of a version whose file is missing or no longer has its recorded sha256, each as the
+    /// error that names it; empty when the version is intact. Every file is hashed in full (no size/mtime shortcut).
+    /// </summary>
+    public IReadOnlyList<RegistryIntegrityException> FindDamaged(string name, int version)
+    {
+        var damaged = new List<RegistryIntegrityException>();
         foreach (var artifact in GetVersion(name, version).Artifacts)
         {
             var relative = $"{RegistryFiles.ModelFolder(name)}/{artifact.Path}";
             var full = RegistryFiles.Full(WorkspaceRoot, relative);
             var actual = File.Exists(full) ? Hashing.Sha256File(full) : "missing";
-            if (actual != artifact.Sha256) throw new RegistryIntegrityException(relative, artifact.Sha256, actual);
+            if (actual != artifact.Sha256) damaged.Add(new RegistryIntegrityException(relative, artifact.Sha256, actual));
         }
+        return damaged;
     }
 
     /// <summary>

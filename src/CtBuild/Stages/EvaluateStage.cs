@@ -16,7 +16,7 @@ namespace CtBuild.Stages;
 public sealed class EvaluateStage : Stage
 {
     public override string Name => "evaluate";
-    public override string CodeVersion => "evaluate/1";
+    public override string CodeVersion => "evaluate/2";
 
     public override StageInputs Inputs(StageContext context)
     {
@@ -34,6 +34,8 @@ public sealed class EvaluateStage : Stage
             ("splits.version", candidate?.SplitsVersion.ToString() ?? "none"),
             ("champion", championVersion is null ? "none" : $"v{championVersion} {championSha}"));
     }
+
+    public override string? Invalidated(StageContext context) => ChampionDamaged(context.Workspace);
 
     public override bool OutputsIntact(StageContext context, StageOutputs recorded) =>
         File.Exists(EvaluationRecord.PathIn(context.Workspace.DecisionDir))
@@ -101,7 +103,7 @@ public sealed class EvaluateStage : Stage
                 {
                     registry.VerifyArtifacts(ws.Config.Name, v); // refuses a model file that does not match its sha256
                     using var stream = registry.OpenModelFile(ws.Config.Name, v);
-                    var model = ml.Model.Load(stream, out _);
+                    var model = ModelScoring.Load(ml, stream, $"{ws.Config.Name} v{v}'s {CandidateModel.ModelFile}");
                     var championTest = ModelInput.Load(db, splits, championSignature, "test", ws.Config.Split.Key);
                     championScores = ModelScoring.Score(model, championTest);
                     if (differences.Count > 0)
@@ -134,6 +136,15 @@ public sealed class EvaluateStage : Stage
         var registry = ModelRegistry.Open(ws.RegistryRoot);
         var champion = registry.ResolveAlias(ws.Config.Name, ModelRegistry.ChampionAlias);
         return champion is null ? (null, null) : (champion.Version, champion.Artifacts.FirstOrDefault(a => a.Name == CandidateModel.ModelFile)?.Sha256);
+    }
+
+    /// <summary>"champion model sha256 mismatch: …" when a file of the champion differs from its registry record, else null.</summary>
+    internal static string? ChampionDamaged(Configuration.Workspace ws)
+    {
+        if (Champion(ws).Version is not { } v) return null;
+        var damaged = ModelRegistry.Open(ws.RegistryRoot).FindDamaged(ws.Config.Name, v);
+        return damaged.Count == 0 ? null
+            : $"champion model sha256 mismatch: {ws.Config.Name} v{v}'s {damaged[0].File} is {damaged[0].ActualSha256}, the registry recorded {damaged[0].ExpectedSha256}";
     }
 
     /// <summary>The registry stores the signature as (name, kind) columns; the order is the model's input order.</summary>

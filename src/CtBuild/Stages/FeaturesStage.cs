@@ -16,7 +16,7 @@ public sealed class FeaturesStage : Stage
     public const string Table = "features";
 
     public override string Name => "features";
-    public override string CodeVersion => "features/1";
+    public override string CodeVersion => "features/2";
 
     public override StageInputs Inputs(StageContext context)
     {

@@ -18,7 +18,7 @@ public sealed class IngestStage : Stage
     public const string QuarantineTable = "quarantine";
 
     public override string Name => "ingest";
-    public override string CodeVersion => "ingest/1";
+    public override string CodeVersion => "ingest/2";
 
     public override StageInputs Inputs(StageContext context)
     {

@@ -22,7 +22,7 @@ public sealed class PromoteStage : Stage
     public const string ModelCardFile = "model-card.json";
 
     public override string Name => "promote";
-    public override string CodeVersion => "promote/1";
+    public override string CodeVersion => "promote/2";
 
     public override StageInputs Inputs(StageContext context)
     {
@@ -31,6 +31,8 @@ public sealed class PromoteStage : Stage
         return StageInputs.Of(("code", CodeVersion), ("config.promote", Section(ws.Config.Promote with { Commit = true })),
             ("decision.sha256", decision), ("no-commit", context.Options.NoCommit ? "yes" : "no"));
     }
+
+    public override string? Invalidated(StageContext context) => EvaluateStage.ChampionDamaged(context.Workspace);
 
     public override bool OutputsIntact(StageContext context, StageOutputs recorded)
     {
@@ -151,6 +153,8 @@ public sealed class PromoteStage : Stage
         trainer = c.Trainer,
         hyperparameters = c.Params,
         features = c.Signature.Features.Select(f => new { name = f.Name, kind = f.Kind }),
+        notFeatures = TuneStage.NonFeatures(ws, LakeTables.Open(ws, SplitStage.Table).Snapshot(c.SplitsVersion))
+            .Where(n => n.Name != SplitStage.SplitColumn).Select(n => new { name = n.Name, reason = n.Reason }),
         label = new { column = ws.Config.Ingest.Label.Column, positive = ws.Config.Ingest.Label.Positive },
         metrics = new { validAuc = c.ValidAuc, testAuc = r.Decision.Candidate.Auc, testLogLoss = r.Decision.Candidate.LogLoss },
         decision = new { outcome = r.Decision.Outcome.ToString(), reason = r.Decision.Reason },

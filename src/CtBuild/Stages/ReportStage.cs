@@ -19,7 +19,7 @@ namespace CtBuild.Stages;
 public sealed class ReportStage : Stage
 {
     public override string Name => "report";
-    public override string CodeVersion => "report/1";
+    public override string CodeVersion => "report/2";
 
     public override StageInputs Inputs(StageContext context)
     {

@@ -17,7 +17,7 @@ namespace CtBuild.Stages;
 public sealed class TuneStage : Stage
 {
     public override string Name => "tune";
-    public override string CodeVersion => "tune/1";
+    public override string CodeVersion => "tune/2";
 
     public override StageInputs Inputs(StageContext context)
     {
@@ -46,7 +46,8 @@ public sealed class TuneStage : Stage
         RequireBothClasses(train, "train", splits.Version);
         RequireBothClasses(valid, "valid", splits.Version);
         context.Log.Info($"tune: {train.Rows.Count} train / {valid.Rows.Count} valid rows from splits v{splits.Version}; " +
-                         $"{signature.Numeric.Count} numeric and {signature.Categorical.Count} categorical features");
+                         $"{signature.Numeric.Count} numeric and {signature.Categorical.Count} categorical features" +
+                         (NonFeatureColumns.Describe(NonFeatures(ws, splits)) is { Length: > 0 } skipped ? $"; not features: {skipped}" : ""));
 
         var trainer = new TrialTrainer(train, valid, cfg.Seed);
         var parallelism = cfg.Parallelism == 0 ? Environment.ProcessorCount : cfg.Parallelism;
@@ -146,12 +147,15 @@ public sealed class TuneStage : Stage
     /// <summary>The train and valid rows of a splits snapshot, with the signature its column types give.</summary>
     public static (ModelInput Train, ModelInput Valid, FeatureSignature Signature) LoadTrainAndValid(Configuration.Workspace ws, Lake.DeltaSnapshot splits)
     {
-        var signature = FeatureSignature.FromSchema(splits.Schema, ws.Config.Features.Label,
-            ws.Config.Features.Exclude.Append(SplitStage.SplitColumn).Append(ws.Config.Split.Key ?? ""));
+        var signature = FeatureSignature.FromSchema(splits.Schema, ws.Config.Features.Label, NonFeatures(ws, splits).Select(c => c.Name));
         using var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill"));
         return (ModelInput.Load(db, splits, signature, "train", ws.Config.Split.Key),
                 ModelInput.Load(db, splits, signature, "valid", ws.Config.Split.Key), signature);
     }
+
+    /// <summary>The splits' columns that are not features, with why.</summary>
+    public static IReadOnlyList<NonFeatureColumn> NonFeatures(Configuration.Workspace ws, Lake.DeltaSnapshot splits) =>
+        NonFeatureColumns.Of(splits.Schema, ws.Config.Features.Exclude, ws.Config.Split.Key, SplitStage.SplitColumn);
 
     static void RequireBothClasses(ModelInput input, string split, long version)
     {

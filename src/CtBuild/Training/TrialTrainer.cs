@@ -68,7 +68,24 @@ public static class ModelScoring
 {
     sealed class ScoreRow { public float Probability { get; set; } }
 
-    public static ITransformer Load(MLContext ml, string path) => ml.Model.Load(path, out _);
+    /// <exception cref="ModelLoadException">The file is not a model ML.NET can load (damaged, or something else).</exception>
+    public static ITransformer Load(MLContext ml, string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Load(ml, stream, path);
+    }
+
+    /// <summary>Loads a model from <paramref name="stream"/>; <paramref name="name"/> says which file it is in errors.</summary>
+    /// <exception cref="ModelLoadException">The bytes are not a model ML.NET can load.</exception>
+    public static ITransformer Load(MLContext ml, Stream stream, string name)
+    {
+        // ML.NET reports a damaged file as whatever failed inside it (a zip CRC, a class it cannot instantiate, …).
+        try { return ml.Model.Load(stream, out _); }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw new ModelLoadException(name, ex);
+        }
+    }
 
     public static double[] Score(ITransformer model, ModelInput input, int seed = 1)
     {
@@ -83,4 +100,14 @@ public static class ModelScoring
         new MLContext().Model.Save(model, inputSchema, temp);
         File.Move(temp, path, overwrite: true);
     }
+}
+
+/// <summary>A model file ML.NET cannot load: damaged, truncated inside, or not a model ML.NET saved.</summary>
+public sealed class ModelLoadException(string file, Exception inner)
+    : CtBuildException($"The model file {file} cannot be loaded as an ML.NET model ({inner.GetType().Name}: {inner.Message}). " +
+                       "It is damaged or was not saved by ML.NET; retrain it, or restore it from where it came from.", 1, inner)
+{
+    public string File { get; } = file;
+    /// <summary>What ML.NET said, in one line.</summary>
+    public string Cause { get; } = $"{inner.GetType().Name}: {inner.Message}";
 }

@@ -45,4 +45,39 @@ public sealed class LakeCommandsTests : IDisposable
         Assert.Equal(0, history.ExitCode);
         Assert.Contains(history.StdOut.Split('\n'), l => l.TrimStart().StartsWith("v0"));
     }
+
+    [Fact]
+    public void Read_only_verbs_on_a_fresh_workspace_say_there_is_nothing_yet_and_never_suggest_freeing_disk_space()
+    {
+        var tables = Ctb("lake", "tables");
+        Assert.True(tables.ExitCode == 0, tables.Output);
+        Assert.Contains("No lake tables yet", tables.StdOut);
+        var json = Ctb("lake", "tables", "--json");
+        Assert.Equal("[]", json.StdOut.Trim());
+        Assert.Contains("No models registered yet", Ctb("registry", "list").StdOut);
+        foreach (var verb in new[] { new[] { "lake", "tables" }, ["lake", "history", "raw"], ["runs", "list"], ["registry", "list"], ["status"] })
+            Assert.DoesNotContain("disk space", Ctb(verb).Output);
+    }
+
+    [Fact]
+    public void A_table_whose_first_commit_was_killed_is_shown_as_having_no_version_yet()
+    {
+        _ws.WriteRaw("a.csv", SmallConfig.Header + "\n7,30,Oslo,1.5,yes\n8,31,Lima,2.5,no\n");
+        _ws.Run(new IngestStage());
+        var killed = CtbProcess.Run(_ws.Root, ["features", "--config", Path.Combine(_ws.Root, "ctbuild.json")],
+            new Dictionary<string, string> { ["CTB_FAULT_POINT"] = "lake.after-commit-temp:features", ["CTB_FAULT_ACTION"] = "kill" });
+        Assert.True(killed.Killed, killed.Output);
+        Assert.True(Directory.Exists(Path.Combine(_ws.Load().LakeDir, "features", "_delta_log")));
+
+        var result = Ctb("lake", "tables");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        var features = result.StdOut.Split('\n').Single(l => l.TrimStart().StartsWith("features"));
+        Assert.Contains("no version yet", features);
+        Assert.DoesNotContain("v-1", features);
+        Assert.DoesNotContain("0001-01-01", features);
+        using var doc = System.Text.Json.JsonDocument.Parse(Ctb("lake", "tables", "--json").StdOut);
+        var row = doc.RootElement.EnumerateArray().Single(t => t.GetProperty("name").GetString() == "features");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, row.GetProperty("latestVersion").ValueKind);
+    }
 }

@@ -36,6 +36,37 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void An_unknown_key_points_at_the_key_itself_names_its_path_once_and_suggests_the_near_key()
+    {
+        var json = File.ReadAllText(Path.Combine(TempWorkspace.RepoRoot, "ctbuild.json")).Replace("\"maxEvals\": 60", "\"maxEvalz\": 60");
+        var lines = json.Split('\n');
+        var line = Array.FindIndex(lines, l => l.Contains("\"maxEvalz\"")) + 1;
+        var column = lines[line - 1].IndexOf("\"maxEvalz\"", StringComparison.Ordinal) + 1;
+
+        var ex = Assert.Throws<ConfigException>(() => Parse(json));
+
+        Assert.Equal($"ctbuild.json line {line}, column {column} (key tune.maxEvalz): unknown key 'maxEvalz'. Did you mean 'maxEvals'?", ex.Message);
+    }
+
+    [Fact]
+    public void An_unknown_key_far_from_any_lists_the_keys_allowed_there()
+    {
+        var json = SmallConfig.Json().Replace("\"minAuc\": 0.5 }", "\"minAuc\": 0.5, \"gate\": \"strict\" }");
+        var ex = Assert.Throws<ConfigException>(() => Parse(json));
+        Assert.Contains("(key evaluate.gate): unknown key 'gate'. The keys allowed in evaluate are: bootstrapRatio, resamples, seed, minAuc, minGain, threshold.", ex.Message);
+    }
+
+    [Fact]
+    public void A_wrong_type_points_at_its_key()
+    {
+        var json = SmallConfig.Json().Replace("\"maxEvals\": 3,", "\"maxEvals\": \"three\",");
+        var lines = json.Split('\n');
+        var line = Array.FindIndex(lines, l => l.Contains("\"three\"")) + 1;
+        var ex = Assert.Throws<ConfigException>(() => Parse(json));
+        Assert.Contains($"line {line}, column {lines[line - 1].IndexOf("\"maxEvals\"", StringComparison.Ordinal) + 1} (key tune.maxEvals): wrong type", ex.Message);
+    }
+
+    [Fact]
     public void A_wrong_type_names_the_key_line_and_expected_type()
     {
         var json = SmallConfig.Json().Replace("\"maxEvals\": 3,", "\"maxEvals\": \"three\",");

@@ -47,6 +47,23 @@ public sealed class StalenessTests : IDisposable
     }
 
     [Fact]
+    public void After_an_upgrade_a_stage_whose_code_version_changed_reruns_with_the_reason_and_the_stages_before_it_do_not()
+    {
+        // What a workspace last run by an older CtBuild holds: the split lock made with split/1 by engine 0.9.
+        var stages = _ws.Load().StagesDir;
+        var split = StageLock.Read(stages, "split")!;
+        var oldInputs = new Dictionary<string, string>(split.Inputs) { ["code"] = "split/1" };
+        (split with { Inputs = oldInputs, Fingerprint = new StageInputs(oldInputs).Fingerprint(), Engine = "0.9.0" }).Write(stages);
+
+        var freshness = StageRunner.Check(new CtBuild.Stages.SplitStage(), _ws.Context());
+        Assert.False(freshness.UpToDate, File.ReadAllText(StageLock.PathFor(stages, "split")) + freshness.Reason);
+        Assert.Equal($"changed: code (split/1 → {new CtBuild.Stages.SplitStage().CodeVersion}, CtBuild 0.9.0 → {EngineVersion.Current})", freshness.Reason);
+
+        Assert.Equal(["split"], RanStages()); // the same splits: Tune onwards stay fresh
+        Assert.Equal(EngineVersion.Current, StageLock.Read(stages, "split")!.Engine);
+    }
+
+    [Fact]
     public void Changing_only_the_bootstrap_settings_reruns_evaluate_onwards()
     {
         _ws.WithConfig(SmallConfig.Json().Replace("\"resamples\": 200", "\"resamples\": 300"));

@@ -194,6 +194,43 @@ public sealed class BadBundleTests(PublishedBundleFixture fixture) : IClassFixtu
         Assert.Contains("'score' is numeric in the bundle but categorical here", error.Message);
     }
 
+    [Theory]
+    [InlineData("a byte flipped inside the zip")]
+    [InlineData("a zip that is not a model")]
+    public void An_unsigned_bundle_with_a_damaged_model_that_matches_its_manifest_is_refused_saying_the_model_cannot_be_loaded(string damage)
+    {
+        var bundle = Copy();
+        var model = Path.Combine(bundle, "model.zip");
+        if (damage.StartsWith("a byte"))
+        {
+            var bytes = File.ReadAllBytes(model);
+            bytes[bytes.Length / 3] ^= 0xFF;
+            File.WriteAllBytes(model, bytes);
+        }
+        else
+        {
+            File.Delete(model);
+            using var zip = System.IO.Compression.ZipFile.Open(model, System.IO.Compression.ZipArchiveMode.Create);
+            using var entry = new StreamWriter(zip.CreateEntry("TransformerChain/Model.key").Open());
+            entry.Write("not a model");
+        }
+        EditManifest(bundle, m =>
+        {
+            var file = m["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == "model.zip")!;
+            file["size"] = new FileInfo(model).Length;
+            file["sha256"] = CtBuild.Hashing.Sha256File(model);
+        });
+
+        var error = Refused(bundle);
+        Assert.Contains("its model.zip matches the manifest but cannot be loaded as an ML.NET model", error.Message);
+
+        var cli = CrashSafety.CtbProcess.Run(fixture.Prod.Root, ["import", "--from", bundle, "--env", "prod"]);
+        Assert.Equal(1, cli.ExitCode);
+        Assert.Contains("cannot be loaded as an ML.NET model", cli.StdErr);
+        Assert.DoesNotContain("Unexpected error", cli.StdErr);
+        Assert.DoesNotContain("   at ", cli.StdErr); // no stack trace
+    }
+
     [Fact]
     public void The_untouched_bundle_passes_these_checks()
     {

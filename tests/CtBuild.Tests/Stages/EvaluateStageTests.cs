@@ -74,4 +74,50 @@ public sealed class EvaluateStageTests : IDisposable
         var ex = Assert.ThrowsAny<CtBuildException>(() => RunAll());
         Assert.Contains("sha256", ex.Message, StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public void A_tampered_champion_is_found_where_staleness_is_decided_and_where_it_is_shown()
+    {
+        var context = _ws.Context();
+        Assert.True(StageRunner.Check(new EvaluateStage(), context).UpToDate);
+        var model = Directory.GetFiles(Path.Combine(_ws.Root, "models", "small-model"), "model.zip", SearchOption.AllDirectories).Single();
+        var modified = File.GetLastWriteTimeUtc(model);
+        var bytes = File.ReadAllBytes(model);
+        bytes[bytes.Length / 2] ^= 0xFF; // same size, same mtime: only a full hash sees it
+        File.WriteAllBytes(model, bytes);
+        File.SetLastWriteTimeUtc(model, modified);
+
+        foreach (var stage in new Stage[] { new EvaluateStage(), new PromoteStage() })
+        {
+            var freshness = StageRunner.Check(stage, _ws.Context());
+            Assert.False(freshness.UpToDate, stage.Name);
+            Assert.StartsWith("champion model sha256 mismatch: small-model v1's models/small-model/versions/v1/model.zip is ", freshness.Reason);
+        }
+        Assert.True(StageRunner.Check(new TuneStage(), _ws.Context()).UpToDate);
+
+        var config = Path.Combine(_ws.Root, "ctbuild.json");
+        var status = CrashSafety.CtbProcess.Run(_ws.Root, ["status", "--config", config]);
+        Assert.Contains(status.StdOut.Split('\n'), l => l.StartsWith("evaluate") && l.Contains("champion model sha256 mismatch"));
+        Assert.Contains(status.StdOut.Split('\n'), l => l.StartsWith("promote") && l.Contains("champion model sha256 mismatch"));
+        var show = CrashSafety.CtbProcess.Run(_ws.Root, ["registry", "show", "small-model", "--config", config]);
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("warning: small-model v1 (champion): Artifact models/small-model/versions/v1/model.zip does not match the registry record", show.StdErr);
+        var list = CrashSafety.CtbProcess.Run(_ws.Root, ["registry", "list", "--config", config]);
+        Assert.Contains("v1 (DAMAGED)", list.StdOut);
+        Assert.Contains("warning: small-model v1 (champion)", list.StdErr);
+        var json = CrashSafety.CtbProcess.Run(_ws.Root, ["registry", "show", "small-model", "--json", "--config", config]);
+        using var _ = System.Text.Json.JsonDocument.Parse(json.StdOut); // the warning stays out of the JSON
+    }
+
+    [Fact]
+    public void The_split_key_left_out_of_the_features_is_said_in_the_tune_log_and_the_model_card()
+    {
+        Assert.Contains(_ws.Log.Lines, l => l.StartsWith("tune: ") && l.EndsWith("; not features: id (split.key)"));
+        var card = Directory.GetFiles(Path.Combine(_ws.Root, "models", "small-model"), "model-card.json", SearchOption.AllDirectories).Single();
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(card));
+        var notFeatures = doc.RootElement.GetProperty("notFeatures").EnumerateArray()
+            .Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("reason").GetString()}").ToList();
+        Assert.Equal(["id: split.key"], notFeatures);
+        Assert.DoesNotContain(doc.RootElement.GetProperty("features").EnumerateArray(), f => f.GetProperty("name").GetString() == "id");
+    }
 }
