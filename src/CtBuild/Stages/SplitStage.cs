@@ -49,7 +49,7 @@ public sealed class SplitStage : Stage
         using var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill"));
         var table = LakeTables.OpenForWrite(ws, Table, context.Log);
         var lineage = new Lineage([new LineageSource(FeaturesStage.Table, features.Version)], Hashing.Sha256Hex(sql), ws.ConfigHash);
-        var result = new DeltaWriter(db).Write(table, sql, WriteMode.Overwrite, "CREATE OR REPLACE TABLE AS SELECT",
+        var result = LakeTables.Writer(ws, db).Write(table, sql, WriteMode.Overwrite, "CREATE OR REPLACE TABLE AS SELECT",
             new Dictionary<string, string> { ["key"] = cfg.Key ?? "(whole row)", ["ratios"] = $"{F(cfg.Train)}/{F(cfg.Valid)}/{F(cfg.Test)}" },
             lineage, skipIfContentUnchanged: true);
         var counts = SplitCounts.Read(db, table.Snapshot(result.Version), ws.Config.Features.Label);
