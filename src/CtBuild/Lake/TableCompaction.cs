@@ -21,7 +21,12 @@ public static class TableCompaction
     public const long DefaultTargetFileSize = 128L * 1024 * 1024;
 
     public static CompactionResult Optimize(DuckDBConnection connection, DeltaTable table, long targetFileSize = DefaultTargetFileSize,
-        int checkpointInterval = DeltaWriter.DefaultCheckpointInterval)
+        int checkpointInterval = DeltaWriter.DefaultCheckpointInterval) =>
+        Optimize(connection, table, targetFileSize, checkpointInterval, beforeCommitAttempt: null);
+
+    /// <param name="beforeCommitAttempt">Lets tests commit a competing change between the plan and the commit.</param>
+    internal static CompactionResult Optimize(DuckDBConnection connection, DeltaTable table, long targetFileSize,
+        int checkpointInterval, Action<long>? beforeCommitAttempt)
     {
         if (targetFileSize < 1) throw new ArgumentOutOfRangeException(nameof(targetFileSize), "The target file size must be positive.");
         var log = DeltaLogFolder.List(table.Folder);
@@ -36,7 +41,7 @@ public static class TableCompaction
         var nothing = new CompactionResult(table.Folder, latest, null, read.LiveFiles.Count, read.LiveFiles.Count, 0, 0, 0, 0, targetFileSize);
         if (bins.Count == 0) return nothing;
 
-        var writer = new DeltaWriter(connection) { CheckpointInterval = checkpointInterval };
+        var writer = new DeltaWriter(connection) { CheckpointInterval = checkpointInterval, BeforeCommitAttempt = beforeCommitAttempt };
         var added = new List<DeltaWriter.NewFile>();
         try
         {
