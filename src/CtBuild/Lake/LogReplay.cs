@@ -154,7 +154,7 @@ internal static class LogReplay
     {
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT CASE WHEN a IS NULL THEN to_json(t) END, a.path, a.size, a.modificationTime, a.dataChange, a.stats, " +
-            $"to_json(a.partitionValues) FROM (SELECT t.\"add\" AS a, t FROM {source} t)";
+            $"CASE WHEN cardinality(a.partitionValues) > 0 THEN to_json(a.partitionValues) END FROM (SELECT t.\"add\" AS a, t FROM {source} t)";
         using var reader = command.ExecuteReader();
         var adds = new List<AddAction>();
         var others = new List<string>();
