@@ -114,9 +114,10 @@ internal static class LogReplay
     /// <summary>The absolute file path of a decoded log path: relative to the table root unless absolute.</summary>
     public static string ResolvePath(string tableFolder, string decodedPath)
     {
+        // Normalised like the paths vacuum lists from disk: a mismatch there would delete a file still in use.
         if (decodedPath.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
-            return new Uri(decodedPath).LocalPath;
-        if (Path.IsPathRooted(decodedPath)) return decodedPath;
+            return Path.GetFullPath(new Uri(decodedPath).LocalPath);
+        if (Path.IsPathRooted(decodedPath)) return Path.GetFullPath(decodedPath);
         // A plain relative name needs no normalising (GetFullPath is most of a snapshot's path work at 10,000 files).
         if (Path.DirectorySeparatorChar == '/' && !decodedPath.Contains("./", StringComparison.Ordinal) && !decodedPath.Contains("//", StringComparison.Ordinal)
             && Path.IsPathFullyQualified(tableFolder) && !tableFolder.EndsWith('/'))

@@ -50,8 +50,10 @@ public static class TableVacuum
             foreach (var add in log.ReadCommit(v).Adds)
                 keep.Add(LogReplay.ResolvePath(table.Folder, LogReplay.DecodePath(add.Path)));
 
+        // Data file names are unique (a GUID each), so a kept name also guards against a path written another way.
+        var keepNames = keep.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
         var files = DeltaTable.DataFileCandidates(table.Folder)
-            .Where(f => !keep.Contains(f))
+            .Where(f => !keep.Contains(f) && !keepNames.Contains(Path.GetFileName(f)))
             .Select(f => new FileInfo(f))
             .Where(f => f.LastWriteTimeUtc <= cutoff.UtcDateTime)
             .Select(f => new VacuumFile(f.FullName, f.Length, new DateTimeOffset(f.LastWriteTimeUtc)))
