@@ -48,7 +48,7 @@ app.Configure(config =>
 
     config.AddBranch("lake", lake =>
     {
-        lake.SetDescription("Look at the versioned lake tables.");
+        lake.SetDescription("Look at and maintain the versioned lake tables.");
         lake.AddCommand<LakeTablesCommand>("tables").WithDescription("List the lake's tables.").WithExample("lake", "tables");
         lake.AddCommand<LakeHistoryCommand>("history").WithDescription("A table's versions, newest first.").WithExample("lake", "history", "raw");
         lake.AddCommand<LakeShowCommand>("show").WithDescription("Rows of a table at a version or time.")
@@ -56,6 +56,10 @@ app.Configure(config =>
             .WithExample("lake", "show", "raw", "--as-of", "2026-11-27T08:00:00Z");
         lake.AddCommand<LakeDiffCommand>("diff").WithDescription("Schema, row counts and per-column drift (PSI) between two versions.")
             .WithExample("lake", "diff", "features", "0", "1");
+        lake.AddCommand<LakeOptimizeCommand>("optimize").WithDescription("Rewrite many small data files into few, as one dataChange=false commit.")
+            .WithExample("lake", "optimize", "raw").WithExample("lake", "optimize", "raw", "--target-size", "64MB", "--json");
+        lake.AddCommand<LakeVacuumCommand>("vacuum").WithDescription("List (or with --apply delete) data files no version inside the retention window needs.")
+            .WithExample("lake", "vacuum", "raw", "--retain", "7d").WithExample("lake", "vacuum", "raw", "--retain", "7d", "--apply");
     });
     config.AddBranch("runs", runs =>
     {
@@ -85,6 +89,8 @@ app.Configure(config =>
             .WithExample("bench", "bootstrap");
         bench.AddCommand<BenchIngestCommand>("ingest").WithDescription("DuckDB's CSV→Parquet copy vs CtBuild's Ingest of the same file; no-op ingest over many files.")
             .WithExample("bench", "ingest", "--rows", "5000000");
+        bench.AddCommand<BenchLakeCommand>("lake").WithDescription("Time to open a table after 1,000 and 10,000 appends, by full log replay vs from a checkpoint.")
+            .WithExample("bench", "lake").WithExample("bench", "lake", "--appends", "1000,10000", "--repeats", "5");
     });
 });
 return app.Run(args);

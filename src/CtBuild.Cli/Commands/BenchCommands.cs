@@ -114,3 +114,37 @@ public sealed class BenchTuneCommand : Command<BenchTuneSettings>
         return 0;
     }
 }
+
+public sealed class BenchLakeSettings : WorkspaceSettings
+{
+    [CommandOption("--appends <LIST>")] [Description("Table lengths to measure, comma-separated (default 1000,10000).")]
+    public string Appends { get; init; } = "1000,10000";
+
+    [CommandOption("--repeats <N>")] [Description("Opens per measurement; the median is reported (default 5).")]
+    public int Repeats { get; init; } = 5;
+
+    public override ValidationResult Validate() =>
+        Repeats < 1 ? ValidationResult.Error("--repeats must be at least 1")
+        : Appends.Split(',').Any(a => !int.TryParse(a, out var n) || n < 11) ? ValidationResult.Error("--appends takes whole numbers of at least 11, e.g. 1000,10000")
+        : base.Validate();
+}
+
+/// <summary><c>ctb bench lake</c>: time to snapshot after many appends, by full log replay vs from a checkpoint.</summary>
+public sealed class BenchLakeCommand : Command<BenchLakeSettings>
+{
+    public override int Execute(CommandContext context, BenchLakeSettings settings, CancellationToken cancellation)
+    {
+        var dir = Directory.CreateTempSubdirectory("ctb-bench-lake-").FullName;
+        try
+        {
+            var result = CtBuild.Lake.Benchmarks.LakeSnapshotBenchmark.Run(settings.Appends.Split(',').Select(int.Parse).ToList(), settings.Repeats, dir,
+                new Progress<string>(m => Console.Error.WriteLine(m)));
+            settings.Print(result, () => Console.WriteLine(result.Format()));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        return 0;
+    }
+}

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using CtBuild.Configuration;
 using CtBuild.Ingest;
 using CtBuild.Lake;
 using CtBuild.Stages;
@@ -160,6 +161,73 @@ public sealed class LakeDiffCommand : Command<LakeDiffSettings>
                     c.MeanA?.ToString("0.###", CultureInfo.InvariantCulture) ?? "", c.MeanB?.ToString("0.###", CultureInfo.InvariantCulture) ?? "",
                     c.Flagged ? "[yellow]drift[/]" : "");
             AnsiConsole.Write(t);
+        });
+        return 0;
+    }
+}
+
+public sealed class LakeOptimizeSettings : LakeTableSettings
+{
+    [CommandOption("--target-size <SIZE>")] [Description("Pack small files into files of up to this size, e.g. 64MB (default: lake.targetFileSize, 128MB).")]
+    public string? TargetSize { get; init; }
+}
+
+/// <summary><c>ctb lake optimize</c></summary>
+public sealed class LakeOptimizeCommand : Command<LakeOptimizeSettings>
+{
+    public override int Execute(CommandContext context, LakeOptimizeSettings settings, CancellationToken cancellation)
+    {
+        var table = settings.Open();
+        var lake = settings.LoadWorkspace().Config.Lake;
+        var target = ByteSizes.Parse(settings.TargetSize ?? lake.TargetFileSize);
+        if (target <= 0) throw new ConfigException("--target-size must be positive, e.g. 64MB.");
+        using var db = DuckDb.Open();
+        var r = TableCompaction.Optimize(db, table, target, lake.CheckpointInterval);
+        settings.Print(r, () => AnsiConsole.WriteLine(r.Committed
+            ? $"{settings.Table}: {r.FilesRemoved:N0} small files ({ByteSizes.Format(r.BytesRemoved)}) rewritten as {r.FilesAdded:N0} " +
+              $"({ByteSizes.Format(r.BytesAdded)}) in v{r.Version}; {r.FilesBefore:N0} → {r.FilesAfter:N0} live files. " +
+              "The old files stay for time travel until `ctb lake vacuum`."
+            : $"{settings.Table} v{r.ReadVersion}: nothing to optimize ({r.FilesBefore:N0} live files, none of two or more below {ByteSizes.Format(target)} to merge)."));
+        return 0;
+    }
+}
+
+public sealed class LakeVacuumSettings : LakeTableSettings
+{
+    [CommandOption("--retain <DURATION>")] [Description("Keep every file a version of this window needs, e.g. 7d or 36h (default: lake.retain, 7d; at least 1h).")]
+    public string? Retain { get; init; }
+
+    [CommandOption("--apply")] [Description("Delete the files. Without it vacuum only lists them (a dry run, as Delta's VACUUM DRY RUN).")]
+    public bool Apply { get; init; }
+}
+
+/// <summary><c>ctb lake vacuum</c></summary>
+public sealed class LakeVacuumCommand : Command<LakeVacuumSettings>
+{
+    public override int Execute(CommandContext context, LakeVacuumSettings settings, CancellationToken cancellation)
+    {
+        var table = settings.Open();
+        var retainText = settings.Retain ?? settings.LoadWorkspace().Config.Lake.Retain;
+        if (!Durations.TryParse(retainText, out var retain)) throw new ConfigException($"--retain '{retainText}' is not a duration like 7d, 36h or 90m.");
+        var now = DateTimeOffset.UtcNow;
+        var r = settings.Apply ? TableVacuum.Apply(table, retain, now) : TableVacuum.Plan(table, retain, now);
+        var json = new
+        {
+            table = settings.Table, applied = r.Applied, retainSeconds = (long)r.Retain.TotalSeconds, cutoff = r.Cutoff,
+            oldestVersionKept = r.OldestVersionKept, latestVersion = r.LatestVersion, files = r.Files.Select(f => Path.GetRelativePath(table.Folder, f.Path)),
+            fileCount = r.Files.Count, bytes = r.Bytes, deleted = r.Deleted,
+        };
+        settings.Print(json, () =>
+        {
+            var window = $"versions v{r.OldestVersionKept}..v{r.LatestVersion} (committed after {r.Cutoff:u}, and the one current then)";
+            if (r.Files.Count == 0) { AnsiConsole.WriteLine($"{settings.Table}: nothing to delete; every data file is needed by {window} or is newer than the cutoff."); return; }
+            foreach (var f in r.Files.Take(settings.Apply ? 0 : 50))
+                AnsiConsole.WriteLine($"  {Path.GetRelativePath(table.Folder, f.Path)}  {ByteSizes.Format(f.Size)}  {f.LastWrite:u}");
+            if (!settings.Apply && r.Files.Count > 50) AnsiConsole.WriteLine($"  … and {r.Files.Count - 50:N0} more (--json lists them all)");
+            AnsiConsole.WriteLine(settings.Apply
+                ? $"{settings.Table}: deleted {r.Deleted:N0} files ({ByteSizes.Format(r.Bytes)}) that no version of {window} references."
+                : $"{settings.Table}: would delete {r.Files.Count:N0} files ({ByteSizes.Format(r.Bytes)}) that no version of {window} references. " +
+                  "Versions before v" + r.OldestVersionKept + " will no longer be readable. Run again with --apply to delete them.");
         });
         return 0;
     }

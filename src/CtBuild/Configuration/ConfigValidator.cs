@@ -56,6 +56,9 @@ public static class ConfigValidator
         Check(e.MinAuc is >= 0 and <= 1, "evaluate.minAuc", "must be between 0 and 1.");
         Check(e.Threshold is > 0 and < 1, "evaluate.threshold", "must be between 0 and 1.");
         Check(Durations.TryParse(c.Lock.Wait, out _), "lock.wait", $"'{c.Lock.Wait}' is not a duration like 0s, 30s or 10m.");
+        Check(c.Lake.CheckpointInterval >= 0, "lake.checkpointInterval", "must be 0 (no checkpoints) or more.");
+        Check(ByteSizes.TryParse(c.Lake.TargetFileSize, out var target) && target > 0, "lake.targetFileSize", $"'{c.Lake.TargetFileSize}' is not a size like 64MB or 1GB.");
+        Check(Durations.TryParse(c.Lake.Retain, out _), "lake.retain", $"'{c.Lake.Retain}' is not a duration like 7d or 24h.");
         foreach (var env in c.Environments.Keys)
             Check(System.Text.RegularExpressions.Regex.IsMatch(env, "^[a-z][a-z0-9-]*$"), $"environments.{env}", "environment names use lower-case letters, digits and '-'.");
         return errors;
@@ -69,17 +72,18 @@ public static class ConfigValidator
     }
 }
 
-/// <summary>Durations written as <c>90s</c>, <c>10m</c>, <c>1h</c> or <c>1h30m</c>.</summary>
+/// <summary>Durations written as <c>90s</c>, <c>10m</c>, <c>1h</c>, <c>1h30m</c> or <c>7d</c>.</summary>
 public static class Durations
 {
     public static bool TryParse(string text, out TimeSpan value)
     {
         value = TimeSpan.Zero;
-        var m = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$");
+        var m = System.Text.RegularExpressions.Regex.Match(text.Trim(), @"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$");
         if (!m.Success || text.Trim().Length == 0) return false;
-        value = TimeSpan.FromHours(m.Groups[1].Success ? int.Parse(m.Groups[1].Value) : 0)
-              + TimeSpan.FromMinutes(m.Groups[2].Success ? int.Parse(m.Groups[2].Value) : 0)
-              + TimeSpan.FromSeconds(m.Groups[3].Success ? double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture) : 0);
+        value = TimeSpan.FromDays(m.Groups[1].Success ? int.Parse(m.Groups[1].Value) : 0)
+              + TimeSpan.FromHours(m.Groups[2].Success ? int.Parse(m.Groups[2].Value) : 0)
+              + TimeSpan.FromMinutes(m.Groups[3].Success ? int.Parse(m.Groups[3].Value) : 0)
+              + TimeSpan.FromSeconds(m.Groups[4].Success ? double.Parse(m.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture) : 0);
         return true;
     }
 

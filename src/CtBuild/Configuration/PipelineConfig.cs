@@ -23,6 +23,18 @@ public sealed record PipelineConfig
     public ReportConfig Report { get; init; } = new();
     public PromoteConfig Promote { get; init; } = new();
     public LockConfig Lock { get; init; } = new();
+    public LakeConfig Lake { get; init; } = new();
+}
+
+/// <summary>How lake tables stay fast to open and small in number (README "The lake").</summary>
+public sealed record LakeConfig
+{
+    /// <summary>A Delta checkpoint after every N-th commit (0: none); a table's <c>delta.checkpointInterval</c> wins.</summary>
+    public int CheckpointInterval { get; init; } = 10;
+    /// <summary>Size <c>ctb lake optimize</c> packs small files up to, e.g. <c>128MB</c>.</summary>
+    public string TargetFileSize { get; init; } = "128MB";
+    /// <summary>Default retention of <c>ctb lake vacuum</c>, e.g. <c>7d</c>.</summary>
+    public string Retain { get; init; } = "7d";
 }
 
 /// <summary>Where the workspace keeps its files, relative to the config file.</summary>

@@ -38,18 +38,31 @@ internal sealed record AddAction(string Path, IReadOnlyDictionary<string, string
         DeltaJson.String(e, "stats"),
         e.TryGetProperty("deletionVector", out var dv) && dv.ValueKind == JsonValueKind.Object);
 
-    /// <summary><c>stats.numRecords</c> when the writer recorded it.</summary>
-    public long? NumRecords => DeltaJson.NumRecords(Stats);
+    private long? _numRecords;
+    private bool _numRecordsRead;
+
+    /// <summary><c>stats.numRecords</c> when the writer recorded it (read once: a snapshot asks for every file's).</summary>
+    public long? NumRecords
+    {
+        get
+        {
+            if (!_numRecordsRead) (_numRecords, _numRecordsRead) = (DeltaJson.NumRecords(Stats), true);
+            return _numRecords;
+        }
+    }
 }
 
 /// <summary>The <c>remove</c> action: a data file that leaves the table (a tombstone).</summary>
-internal sealed record RemoveAction(string Path, long? DeletionTimestamp, bool DataChange, string? Stats)
+internal sealed record RemoveAction(string Path, long? DeletionTimestamp, bool DataChange, string? Stats,
+    long? Size, IReadOnlyDictionary<string, string?> PartitionValues)
 {
     public static RemoveAction Parse(JsonElement e) => new(
         e.GetProperty("path").GetString()!,
         DeltaJson.Long(e, "deletionTimestamp"),
         DeltaJson.Bool(e, "dataChange") ?? true,
-        DeltaJson.String(e, "stats"));
+        DeltaJson.String(e, "stats"),
+        DeltaJson.Long(e, "size"),
+        DeltaJson.NullableStringMap(e, "partitionValues"));
 
     public long? NumRecords => DeltaJson.NumRecords(Stats);
 }
@@ -126,10 +139,26 @@ internal static class DeltaJson
         return map;
     }
 
+    /// <summary>The top-level <c>numRecords</c> of a stats string, found with a forward scan (no document is built).</summary>
     public static long? NumRecords(string? stats)
     {
         if (string.IsNullOrEmpty(stats)) return null;
-        try { return Long(JsonDocument.Parse(stats).RootElement, "numRecords"); }
-        catch (JsonException) { return null; } // stats are an optimisation; a broken one is "unknown"
+        try
+        {
+            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(stats));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isCount = reader.ValueTextEquals("numRecords");
+                reader.Read();
+                if (isCount) return reader.TokenType == JsonTokenType.Number ? reader.GetInt64() : null;
+                reader.Skip();
+            }
+            return null;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            return null; // stats are an optimisation; a broken one is "unknown"
+        }
     }
 }

@@ -78,13 +78,17 @@ internal sealed partial class DeltaLogFolder
     /// <summary>
     /// Commit time of each version per the protocol: the commit file's modification time, made strictly
     /// increasing (a later commit is at least 1 ms after the one before, as Delta does for skewed clocks).
+    /// <paramref name="from"/> and <paramref name="to"/> bound the versions looked at, so a snapshot read
+    /// from a checkpoint reads the times of the commits it replays, not of thousands before them.
     /// </summary>
-    public SortedDictionary<long, DateTimeOffset> CommitTimes()
+    public SortedDictionary<long, DateTimeOffset> CommitTimes(long from = 0, long to = long.MaxValue)
     {
         var times = new SortedDictionary<long, DateTimeOffset>();
         DateTimeOffset? previous = null;
         foreach (var (version, path) in Commits)
         {
+            if (version < from) continue;
+            if (version > to) break;
             var t = new DateTimeOffset(File.GetLastWriteTimeUtc(path));
             if (previous is { } p && t <= p) t = p.AddMilliseconds(1);
             times[version] = t;

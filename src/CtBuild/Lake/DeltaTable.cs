@@ -63,26 +63,34 @@ public sealed class DeltaTable
     /// </summary>
     public int CleanUntracked(TimeSpan minAge)
     {
-        var log = DeltaLogFolder.List(Folder);
         if (!Directory.Exists(Folder)) return 0;
-        var referenced = LogReplay.AllReferencedPaths(log)
-            .Select(p => LogReplay.ResolvePath(Folder, p)).ToHashSet(StringComparer.Ordinal);
+        var log = DeltaLogFolder.List(Folder);
         var cutoff = DateTime.UtcNow - minAge;
         int deleted = 0;
-        foreach (var file in DataFileCandidates(Folder))
+        // Only old files not live now can be leftovers; most writes find none and skip reading the whole log.
+        var live = log.Latest is { } latest
+            ? LogReplay.Replay(log, latest).LiveFiles.Select(a => LogReplay.ResolvePath(Folder, LogReplay.DecodePath(a.Path))).ToHashSet(StringComparer.Ordinal)
+            : [];
+        var candidates = DataFileCandidates(Folder).Where(f => !live.Contains(f) && File.GetLastWriteTimeUtc(f) <= cutoff).ToList();
+        if (candidates.Count > 0)
         {
-            if (referenced.Contains(file) || File.GetLastWriteTimeUtc(file) > cutoff) continue;
-            File.Delete(file);
-            deleted++;
+            var referenced = LogReplay.AllReferencedPaths(log)
+                .Select(p => LogReplay.ResolvePath(Folder, p)).ToHashSet(StringComparer.Ordinal);
+            foreach (var file in candidates.Where(f => !referenced.Contains(f)))
+            {
+                File.Delete(file);
+                deleted++;
+            }
         }
         if (Directory.Exists(log.LogFolder))
-            foreach (var temp in Directory.EnumerateFiles(log.LogFolder, CommitFile.TempPattern))
-                if (File.GetLastWriteTimeUtc(temp) <= cutoff) { File.Delete(temp); deleted++; }
+            foreach (var pattern in new[] { CommitFile.TempPattern, CheckpointWriter.TempPattern })
+                foreach (var temp in Directory.EnumerateFiles(log.LogFolder, pattern))
+                    if (File.GetLastWriteTimeUtc(temp) <= cutoff) { File.Delete(temp); deleted++; }
         return deleted;
     }
 
     /// <summary>Parquet files under the table root, skipping folders starting with '_' or '.' (log, metadata).</summary>
-    private static IEnumerable<string> DataFileCandidates(string folder)
+    internal static IEnumerable<string> DataFileCandidates(string folder)
     {
         foreach (var file in Directory.EnumerateFiles(folder, "*.parquet"))
             yield return Path.GetFullPath(file);
@@ -114,7 +122,7 @@ public sealed class DeltaTable
                 a.PartitionValues, a.ModificationTime, a.Path))
             .OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
 
-        var times = log.CommitTimes();
+        var times = log.CommitTimes(from: state.CheckpointVersion ?? 0, to: version);
         var timestamp = times.TryGetValue(version, out var t) ? t
             : new DateTimeOffset(File.GetLastWriteTimeUtc(log.Checkpoints[version].Paths[0]));
         var commitInfo = log.Commits.ContainsKey(version) ? DeltaCommitInfo.From(version, timestamp, log.ReadCommit(version)) : null;

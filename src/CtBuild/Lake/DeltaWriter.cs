@@ -10,8 +10,16 @@ namespace CtBuild.Lake;
 /// <summary>How a write relates to the rows already in the table.</summary>
 public enum WriteMode { Append, Overwrite }
 
-/// <summary>What a write did: the version it made (or the current one when it wrote nothing).</summary>
-public sealed record DeltaCommitResult(long Version, bool Committed, long RowsWritten, string? ContentDigest);
+/// <summary>
+/// What a write did: the version it made (or the current one when it wrote nothing), and the checkpoint
+/// written after it, if one was due. A checkpoint that failed leaves the commit in place and says why in
+/// <see cref="CheckpointError"/>: readers replay the log instead.
+/// </summary>
+public sealed record DeltaCommitResult(long Version, bool Committed, long RowsWritten, string? ContentDigest)
+{
+    public CheckpointInfo? Checkpoint { get; init; }
+    public string? CheckpointError { get; init; }
+}
 
 /// <summary>
 /// Writes the rows of a DuckDB SELECT as a new table version: one parquet file via
@@ -29,6 +37,15 @@ public sealed class DeltaWriter(DuckDBConnection connection)
     /// version (removing whatever is live then) instead of failing. Last writer wins.
     /// </summary>
     public bool RetryOverwriteOnConflict { get; init; }
+
+    /// <summary>Spark's default <c>delta.checkpointInterval</c>.</summary>
+    public const int DefaultCheckpointInterval = 10;
+
+    /// <summary>
+    /// A checkpoint is written after every commit whose version is a multiple of this (0: never). The
+    /// table property <c>delta.checkpointInterval</c>, when set, wins, as it does in Spark.
+    /// </summary>
+    public int CheckpointInterval { get; init; } = DefaultCheckpointInterval;
 
     /// <summary>Called with the version about to be committed; lets tests interleave a competing writer.</summary>
     internal Action<long>? BeforeCommitAttempt { get; init; }
@@ -133,10 +150,11 @@ public sealed class DeltaWriter(DuckDBConnection connection)
                 return new DeltaCommitResult(read.Version, false, 0, digest);
             var newMetadata = PlanMetadata(table, read, fields, mode);
             var version = read is null ? 0 : read.Version + 1;
-            var commit = CommitText(read, newMetadata, mode, files, operation, operationParameters, lineage, digest, extraCommitInfo);
+            var removes = mode == WriteMode.Overwrite && read != null ? read.LiveFiles : [];
+            var commit = CommitText(read, newMetadata, mode, removes, files, dataChange: true, operation, operationParameters, lineage, digest, extraCommitInfo);
             BeforeCommitAttempt?.Invoke(version);
             if (CommitFile.TryCreate(table.Folder, version, commit))
-                return new DeltaCommitResult(version, true, files.Sum(f => f.Rows), digest);
+                return WithCheckpoint(table, new DeltaCommitResult(version, true, files.Sum(f => f.Rows), digest), newMetadata ?? read!.Metadata);
 
             // Another writer took this version: re-read and decide whether our commit still makes sense.
             var latest = ReadLatest(table)!;
@@ -153,11 +171,70 @@ public sealed class DeltaWriter(DuckDBConnection connection)
     }
 
     /// <summary>
+    /// Commits a rearrangement of the files of <paramref name="read"/> (compaction): <paramref name="removed"/>
+    /// leave and <paramref name="added"/> join, all with <c>dataChange=false</c>, in one commit. Appends by
+    /// other writers in between are fine (retried on top); a commit that removed one of our files, or
+    /// changed protocol or metadata, is a conflict: nothing is committed and our new files are deleted.
+    /// </summary>
+    internal DeltaCommitResult CommitRewrite(DeltaTable table, TableState read, IReadOnlyList<AddAction> removed,
+        IReadOnlyList<NewFile> added, string operation, IReadOnlyDictionary<string, string> operationParameters)
+    {
+        var removedPaths = removed.Select(r => LogReplay.DecodePath(r.Path)).ToHashSet(StringComparer.Ordinal);
+        var digest = LatestDigest(table, read.Version); // the rows are unchanged, so is the content digest
+        for (int attempt = 1; ; attempt++)
+        {
+            var version = read.Version + 1;
+            var commit = CommitText(read, null, null, removed, added, dataChange: false, operation, operationParameters, null, digest, null);
+            BeforeCommitAttempt?.Invoke(version);
+            if (CommitFile.TryCreate(table.Folder, version, commit))
+                return WithCheckpoint(table, new DeltaCommitResult(version, true, 0, digest), read.Metadata);
+
+            var latest = ReadLatest(table)!;
+            var log = DeltaLogFolder.List(table.Folder);
+            string? conflict = null;
+            for (long v = read.Version + 1; v <= latest.Version && conflict is null; v++)
+            {
+                var winner = log.ReadCommit(v);
+                if (winner.Protocol != null || winner.Metadata != null) conflict = $"version {v} changed the table's protocol or metadata";
+                else if (winner.Removes.FirstOrDefault(r => removedPaths.Contains(LogReplay.DecodePath(r.Path))) is { } gone)
+                    conflict = $"version {v} removed {gone.Path}, one of the files this {operation} rewrites";
+            }
+            if (conflict != null || attempt >= MaxAttempts)
+            {
+                foreach (var f in added) File.Delete(Path.Combine(table.Folder, f.Path));
+                throw new DeltaConflictException(
+                    $"Table {table.Folder}: this {operation} was based on version {read.Version}, but {conflict ?? $"it gave up after {attempt} attempts"}. " +
+                    "Nothing was committed and the rewritten files were deleted. Run it again: it plans from the new latest version.");
+            }
+            read = latest;
+        }
+    }
+
+    /// <summary>Writes the checkpoint due at the result's version, if any; a failure is recorded, never thrown.</summary>
+    private DeltaCommitResult WithCheckpoint(DeltaTable table, DeltaCommitResult result, MetadataAction metadata)
+    {
+        var interval = metadata.Configuration.TryGetValue("delta.checkpointInterval", out var text)
+            && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var fromTable) && fromTable > 0
+            ? fromTable : CheckpointInterval;
+        if (interval <= 0 || result.Version == 0 || result.Version % interval != 0) return result;
+        try
+        {
+            var state = LogReplay.Replay(DeltaLogFolder.List(table.Folder), result.Version);
+            return result with { Checkpoint = CheckpointWriter.Write(table.Folder, state, DateTimeOffset.UtcNow) };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The commit stands; the checkpoint only speeds up reads, and the next interval writes a fresh one.
+            return result with { CheckpointError = $"no checkpoint at version {result.Version} ({ex.Message}); readers replay the log instead" };
+        }
+    }
+
+    /// <summary>
     /// Runs the query once into a parquet file, then reads the file's schema. Only when a column needs
     /// converting (naive timestamps, unsigned integers) is the file rewritten from itself, which is far
     /// cheaper than describing and running the query twice (DESCRIBE over read_csv re-sniffs the CSV).
     /// </summary>
-    private (NewFile Add, List<DeltaField> Fields, string FilePath) WriteDataFile(DeltaTable table, string selectSql)
+    internal (NewFile Add, List<DeltaField> Fields, string FilePath) WriteDataFile(DeltaTable table, string selectSql)
     {
         Directory.CreateDirectory(table.Folder);
         var filePath = NewDataFilePath(table);
@@ -187,7 +264,11 @@ public sealed class DeltaWriter(DuckDBConnection connection)
     private static string NewDataFilePath(DeltaTable table) =>
         Path.Combine(table.Folder, $"part-00000-{Guid.NewGuid()}-c000.snappy.parquet");
 
-    internal sealed record NewFile(string Path, long Size, long Rows, string StatsJson, long ModificationTime);
+    /// <summary>A data file written but not yet committed; <see cref="PartitionValues"/> only for a rewrite of a partitioned table.</summary>
+    internal sealed record NewFile(string Path, long Size, long Rows, string StatsJson, long ModificationTime)
+    {
+        public IReadOnlyDictionary<string, string?>? PartitionValues { get; init; }
+    }
 
     private static TableState? ReadLatest(DeltaTable table)
     {
@@ -340,12 +421,12 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         return info is { } e ? DeltaJson.String(e, DeltaCommitInfo.ContentDigestKey) : null;
     }
 
-    private string CommitText(TableState? read, MetadataAction? metadata, WriteMode mode, IReadOnlyList<NewFile> files, string operation,
-        IReadOnlyDictionary<string, string>? operationParameters, Lineage? lineage, string? digest,
-        IReadOnlyDictionary<string, string>? extraCommitInfo)
+    /// <summary>The commit's lines; <paramref name="mode"/> is null for a rewrite, which is neither append nor overwrite.</summary>
+    internal static string CommitText(TableState? read, MetadataAction? metadata, WriteMode? mode, IReadOnlyList<AddAction> removes,
+        IReadOnlyList<NewFile> files, bool dataChange, string operation, IReadOnlyDictionary<string, string>? operationParameters,
+        Lineage? lineage, string? digest, IReadOnlyDictionary<string, string>? extraCommitInfo)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var removes = mode == WriteMode.Overwrite && read != null ? read.LiveFiles : [];
         var lines = new List<string>
         {
             Line(w =>
@@ -354,9 +435,9 @@ public sealed class DeltaWriter(DuckDBConnection connection)
                 w.WriteNumber("timestamp", now);
                 w.WriteString("operation", operation);
                 w.WriteStartObject("operationParameters");
-                w.WriteString("mode", mode.ToString());
+                if (mode != null) w.WriteString("mode", mode.ToString());
                 foreach (var (k, v) in operationParameters ?? new Dictionary<string, string>())
-                    if (k != "mode") w.WriteString(k, v);
+                    if (k != "mode" || mode == null) w.WriteString(k, v);
                 w.WriteEndObject();
                 if (read != null) w.WriteNumber("readVersion", read.Version);
                 w.WriteBoolean("isBlindAppend", mode == WriteMode.Append);
@@ -364,7 +445,8 @@ public sealed class DeltaWriter(DuckDBConnection connection)
                 w.WriteString("numFiles", files.Count.ToString(CultureInfo.InvariantCulture));
                 w.WriteString("numOutputRows", files.Sum(f => f.Rows).ToString(CultureInfo.InvariantCulture));
                 w.WriteString("numOutputBytes", files.Sum(f => f.Size).ToString(CultureInfo.InvariantCulture));
-                if (mode == WriteMode.Overwrite) w.WriteString("numRemovedFiles", removes.Count.ToString(CultureInfo.InvariantCulture));
+                if (mode != WriteMode.Append) w.WriteString("numRemovedFiles", removes.Count.ToString(CultureInfo.InvariantCulture));
+                if (mode is null) w.WriteString("numRemovedBytes", removes.Sum(r => r.Size).ToString(CultureInfo.InvariantCulture));
                 w.WriteEndObject();
                 w.WriteString("engineInfo", EngineInfo);
                 w.WriteString("txnId", Guid.NewGuid().ToString());
@@ -394,7 +476,7 @@ public sealed class DeltaWriter(DuckDBConnection connection)
                 w.WriteStartObject("remove");
                 w.WriteString("path", r.Path);
                 w.WriteNumber("deletionTimestamp", now);
-                w.WriteBoolean("dataChange", true);
+                w.WriteBoolean("dataChange", dataChange);
                 w.WriteBoolean("extendedFileMetadata", true);
                 WritePartitionValues(w, r.PartitionValues);
                 w.WriteNumber("size", r.Size);
@@ -406,10 +488,10 @@ public sealed class DeltaWriter(DuckDBConnection connection)
             {
                 w.WriteStartObject("add");
                 w.WriteString("path", add.Path);
-                WritePartitionValues(w, new Dictionary<string, string?>());
+                WritePartitionValues(w, add.PartitionValues ?? new Dictionary<string, string?>());
                 w.WriteNumber("size", add.Size);
                 w.WriteNumber("modificationTime", add.ModificationTime);
-                w.WriteBoolean("dataChange", true);
+                w.WriteBoolean("dataChange", dataChange);
                 w.WriteString("stats", add.StatsJson);
                 w.WriteEndObject();
             }));
@@ -422,7 +504,7 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         "engineInfo", "txnId", DeltaCommitInfo.LineageKey, DeltaCommitInfo.ContentDigestKey,
     ];
 
-    private static void WriteMetadata(Utf8JsonWriter w, MetadataAction m)
+    internal static void WriteMetadata(Utf8JsonWriter w, MetadataAction m)
     {
         w.WriteStartObject("metaData");
         w.WriteString("id", m.Id);
@@ -442,7 +524,7 @@ public sealed class DeltaWriter(DuckDBConnection connection)
         w.WriteEndObject();
     }
 
-    private static void WritePartitionValues(Utf8JsonWriter w, IReadOnlyDictionary<string, string?> values)
+    internal static void WritePartitionValues(Utf8JsonWriter w, IReadOnlyDictionary<string, string?> values)
     {
         w.WriteStartObject("partitionValues");
         foreach (var (k, v) in values)

@@ -61,7 +61,7 @@ public sealed class FeaturesStage : Stage
 
         var table = LakeTables.OpenForWrite(ws, Table, context.Log);
         var lineage = new Lineage([new LineageSource(IngestStage.RawTable, raw.Version)], Hashing.Sha256Hex(sql), ws.ConfigHash);
-        var result = new DeltaWriter(db).Write(table, "SELECT * FROM result", WriteMode.Overwrite, "CREATE OR REPLACE TABLE AS SELECT",
+        var result = LakeTables.Writer(ws, db).Write(table, "SELECT * FROM result", WriteMode.Overwrite, "CREATE OR REPLACE TABLE AS SELECT",
             new Dictionary<string, string> { ["sqlFile"] = cfg.Sql }, lineage, skipIfContentUnchanged: true);
         var summary = result.Committed
             ? $"features v{result.Version}: {result.RowsWritten} rows, {columns.Count} columns from raw v{raw.Version}"

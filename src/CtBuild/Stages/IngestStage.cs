@@ -78,7 +78,7 @@ public sealed class IngestStage : Stage
         {
             using var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill"));
             var validation = new FileValidation(db, cfg, now, workDir);
-            var writer = new DeltaWriter(db);
+            var writer = LakeTables.Writer(ws, db);
             // One raw data file per delivered file, committed together after the quarantine.
             using var rawWrite = writer.Begin(raw);
             var results = new List<FileValidationResult>();

@@ -27,6 +27,10 @@ public static class LakeTables
         return table;
     }
 
+    /// <summary>A writer with the workspace's lake settings (checkpoint interval).</summary>
+    public static DeltaWriter Writer(Workspace ws, DuckDB.NET.Data.DuckDBConnection connection) =>
+        new(connection) { CheckpointInterval = ws.Config.Lake.CheckpointInterval };
+
     public static long? LatestVersion(Workspace ws, string name)
     {
         var t = Open(ws, name);

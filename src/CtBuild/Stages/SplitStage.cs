@@ -54,7 +54,7 @@ public sealed class SplitStage : Stage
         var table = LakeTables.OpenForWrite(ws, Table, context.Log);
         var lineage = new Lineage([new LineageSource(FeaturesStage.Table, features.Version)], Hashing.Sha256Hex(sql), ws.ConfigHash);
         string F(double x) => x.ToString("R", CultureInfo.InvariantCulture);
-        var result = new DeltaWriter(db).Write(table, "SELECT * FROM assigned", WriteMode.Overwrite, "CREATE OR REPLACE TABLE AS SELECT",
+        var result = LakeTables.Writer(ws, db).Write(table, "SELECT * FROM assigned", WriteMode.Overwrite, "CREATE OR REPLACE TABLE AS SELECT",
             new Dictionary<string, string> { ["key"] = assignment.Describe(), ["ratios"] = $"{F(cfg.Train)}/{F(cfg.Valid)}/{F(cfg.Test)}" },
             lineage, skipIfContentUnchanged: true);
         var counts = SplitCounts.Read(db, table.Snapshot(result.Version), label);

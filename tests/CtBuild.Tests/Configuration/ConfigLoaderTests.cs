@@ -110,8 +110,29 @@ public sealed class ConfigLoaderTests
     [InlineData("10m", 600)]
     [InlineData("1h30m", 5400)]
     [InlineData("0s", 0)]
+    [InlineData("7d", 604800)]
+    [InlineData("1d12h", 129600)]
     public void Durations_parse(string text, double seconds) => Assert.Equal(seconds, Durations.Parse(text).TotalSeconds);
 
     [Fact]
     public void A_bad_duration_is_refused() => Assert.Throws<ConfigException>(() => Durations.Parse("ten minutes"));
+
+    [Theory]
+    [InlineData("128MB", 134217728)]
+    [InlineData("64MiB", 67108864)]
+    [InlineData("1GB", 1073741824)]
+    [InlineData("512kb", 524288)]
+    [InlineData("1000", 1000)]
+    public void Byte_sizes_parse(string text, long bytes) => Assert.Equal(bytes, ByteSizes.Parse(text));
+
+    [Fact]
+    public void The_lake_section_is_checked_naming_its_keys()
+    {
+        using var ws = new TempWorkspace().WithConfig(SmallConfig.Json().TrimEnd().TrimEnd('}') +
+            ", \"lake\": { \"checkpointInterval\": -1, \"targetFileSize\": \"big\", \"retain\": \"a week\" } }");
+        var ex = Assert.Throws<ConfigException>(() => ws.Load());
+        Assert.Contains("lake.checkpointInterval", ex.Message);
+        Assert.Contains("lake.targetFileSize", ex.Message);
+        Assert.Contains("lake.retain", ex.Message);
+    }
 }
