@@ -18,7 +18,10 @@ public sealed class IngestStage : Stage
     public const string QuarantineTable = "quarantine";
 
     public override string Name => "ingest";
-    public override string CodeVersion => "ingest/1";
+    public override string CodeVersion => "ingest/2";
+
+    /// <summary>Files to put in quarantine whole instead of validating them (<c>ctb ingest --quarantine-file NAME</c>).</summary>
+    public IReadOnlyList<string> QuarantineFiles { get; init; } = [];
 
     public override StageInputs Inputs(StageContext context)
     {
@@ -30,6 +33,7 @@ public sealed class IngestStage : Stage
         };
         foreach (var (name, path) in RawFile.List(ws.RawDir, ws.Config.Ingest.Patterns))
             values["file:" + name] = context.FileHashes.Hash(path);
+        foreach (var name in QuarantineFiles) values["quarantine-file:" + name] = "whole";
         return new StageInputs(values);
     }
 
@@ -49,19 +53,28 @@ public sealed class IngestStage : Stage
             .Select(f => (f, Stamp: context.FileHashes.Stamp(f.FullPath)))
             .Select(x => new RawFile(x.f.Name, x.f.FullPath, RawFile.FormatOf(x.f.Name)!.Value, x.Stamp.Size, x.Stamp.Sha256, x.Stamp.MtimeTicks))
             .ToList();
+        var unknown = QuarantineFiles.Where(q => files.All(f => f.Name != q)).ToList();
+        if (unknown.Count > 0)
+            throw new ConfigException($"--quarantine-file: no raw file named {string.Join(", ", unknown)} in {ws.RawDir}. " +
+                $"Name it as ingest lists it (relative to the raw folder), e.g. {files.FirstOrDefault()?.Name ?? "day-1.csv"}.");
         var knownContent = ingested.Values.ToHashSet(StringComparer.Ordinal);
         var fresh = new List<RawFile>();
+        var duplicates = new List<RawFile>();
         foreach (var f in files.Where(f => !ingested.TryGetValue(f.Name, out var sha) || sha != f.Sha256))
         {
             // The same bytes under another name is a re-delivery: ingesting it would count every row twice.
-            if (knownContent.Contains(f.Sha256))
+            // It is recorded in the commit as skipped, so the warning is given once, not on every run.
+            if (knownContent.Contains(f.Sha256) || fresh.Any(x => x.Sha256 == f.Sha256))
+            {
                 context.Log.Warning($"{f.Name} has the same content as a file already ingested; skipped", f.Name);
-            else if (fresh.All(x => x.Sha256 != f.Sha256)) fresh.Add(f);
+                duplicates.Add(f);
+            }
+            else fresh.Add(f);
         }
         var changed = fresh.Where(f => ingested.ContainsKey(f.Name)).ToList();
         foreach (var f in changed)
             context.Log.Warning($"{f.Name} was ingested before with different content; its earlier rows are replaced by this delivery", f.Name);
-        if (fresh.Count == 0)
+        if (fresh.Count == 0 && duplicates.Count == 0)
         {
             context.Log.Info("ingest: no new raw files");
             return Outputs(raw, quarantine, "no new files", 0, 0);
@@ -85,26 +98,32 @@ public sealed class IngestStage : Stage
                 context.Cancellation.ThrowIfCancellationRequested();
                 var captured = captures.Capture(file);
                 context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
-                var check = validation.Check(file, i, captured);
-                var written = rawWrite.Add(check.GoodSql);
-                var result = validation.Finish(check, written.Rows);
-                if (check.Numbered is { } numbered) File.Delete(numbered.Path);
+                var result = QuarantineFiles.Contains(file.Name)
+                    ? validation.QuarantineWhole(file, i, captured)
+                    : IngestCapturedFile(validation, rawWrite, file, i, captured);
                 results.Add(result);
-                if (result.TotalRows == 0) context.Log.Warning($"{file.Name} holds no rows", file.Name);
-                if (result.DroppedColumns.Count > 0)
-                    context.Log.Warning($"{file.Name}: extra column(s) dropped by the schemaDrift policy: {string.Join(", ", result.DroppedColumns)}", file.Name);
-                if (result.BadRows > 0)
-                    context.Log.Warning($"{file.Name}: {result.BadRows} of {result.TotalRows} rows quarantined", file.Name);
+                Report(context.Log, result, QuarantineFiles.Contains(file.Name));
             }
 
             var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction).ToList();
             if (tooBad.Count > 0)
                 throw new CtBuildException(string.Join(Environment.NewLine, tooBad.Select(r => TooManyBadRows(db, r, cfg.MaxBadFraction))));
 
-            var batch = Hashing.Sha256Hex(string.Join("\n", fresh.Select(f => f.Name + ":" + f.Sha256)));
-            var fileList = JsonSerializer.Serialize(results.Select(r => new IngestedFile(r.File.Name, r.File.Sha256, r.GoodRows, r.BadRows, r.DroppedColumns)));
-            var parameters = new Dictionary<string, string> { ["batch"] = batch, ["files"] = fileList };
+            var good = results.Sum(r => r.GoodRows);
+            var bad = results.Sum(r => r.BadRows);
             var replaced = changed.Select(f => Literal(f.Name)).ToList();
+            if (good == 0 && bad == 0 && replaced.Count == 0 && raw.Exists)
+            {
+                // Nothing to add (empty or header-only files, re-deliveries): a new version would only make features stale.
+                context.Log.Info($"ingest: nothing to commit ({fresh.Count} file(s) without rows, {duplicates.Count} re-delivered)");
+                return Outputs(raw, quarantine, "no new rows", 0, 0);
+            }
+            var batch = Hashing.Sha256Hex(string.Join("\n", fresh.Concat(duplicates).Select(f => f.Name + ":" + f.Sha256)));
+            var fileList = JsonSerializer.Serialize(results
+                .Select(r => new IngestedFile(r.File.Name, r.File.Sha256, r.GoodRows, r.BadRows, r.DroppedColumns)
+                    { EmptyColumns = r.EmptyColumns, QuarantinedWhole = QuarantineFiles.Contains(r.File.Name) })
+                .Concat(duplicates.Select(d => new IngestedFile(d.Name, d.Sha256, 0, 0, []) { Duplicate = true })));
+            var parameters = new Dictionary<string, string> { ["batch"] = batch, ["files"] = fileList };
             var mode = replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append;
 
             // Quarantine first, raw last: the raw commit is what marks the files as ingested, so a crash
@@ -116,16 +135,47 @@ public sealed class IngestStage : Stage
             // A re-delivered file replaces its earlier rows: the overwrite keeps every other file's rows.
             if (replaced.Count > 0 && raw.Exists)
                 rawWrite.Add(Union([], raw, "_source_file", replaced));
+            if (rawWrite.Fields.Count == 0) rawWrite.Add(validation.NoRowsSql()); // every file quarantined whole: the commit still records them
             rawWrite.Commit(mode, "WRITE", parameters);
 
-            var good = results.Sum(r => r.GoodRows);
-            var bad = results.Sum(r => r.BadRows);
             return Outputs(raw, quarantine, $"{fresh.Count} file(s), {good} rows to raw, {bad} quarantined", good, bad);
         }
         finally
         {
             if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Ingests one local file whose bytes are already captured: its good rows become one data file of
+    /// <paramref name="rawWrite"/>, its bad rows a temp table of quarantine rows. Any source that can put
+    /// a file on disk (the raw folder, a downloaded blob) comes through here.
+    /// </summary>
+    static FileValidationResult IngestCapturedFile(FileValidation validation, DeltaWriter.PendingWrite rawWrite, RawFile file, int index, string captured)
+    {
+        var check = validation.Check(file, index, captured);
+        try
+        {
+            var written = rawWrite.Add(check.GoodSql);
+            return validation.Finish(check, written);
+        }
+        finally
+        {
+            if (check.Numbered is { } numbered) File.Delete(numbered.Path);
+        }
+    }
+
+    static void Report(IPipelineLog log, FileValidationResult result, bool quarantinedWhole)
+    {
+        var name = result.File.Name;
+        if (quarantinedWhole) { log.Warning($"{name}: all {result.BadRows} rows quarantined, as --quarantine-file asked", name); return; }
+        if (result.TotalRows == 0) log.Warning($"{name} holds no rows", name);
+        if (result.DroppedColumns.Count > 0)
+            log.Warning($"{name}: extra column(s) dropped by the schemaDrift policy: {string.Join(", ", result.DroppedColumns)}", name);
+        if (result.EmptyColumns.Count > 0)
+            log.Warning($"{name}: column(s) empty in every row: {string.Join(", ", result.EmptyColumns)}; check the export that produced the file", name);
+        if (result.BadRows > 0)
+            log.Warning($"{name}: {result.BadRows} of {result.TotalRows} rows quarantined", name);
     }
 
     static StageOutputs Outputs(DeltaTable raw, DeltaTable quarantine, string summary, long good, long bad) => StageOutputs.Of(summary,
@@ -164,9 +214,18 @@ public sealed class IngestStage : Stage
             FROM {r.BadTable} GROUP BY ALL ORDER BY n DESC LIMIT 3
             """, x => $"{x.GetString(0)}: {x.GetString(1)} ({x.GetInt64(2)} rows, first at line {x.GetInt64(3)})");
         return $"{r.File.Name}: {r.BadRows} of {r.TotalRows} rows ({r.BadFraction:P1}) break the contract, more than ingest.maxBadFraction {limit:P1}. " +
-               $"Top reasons: {string.Join("; ", top)}. Nothing was ingested: fix the file or the contract, or raise the limit, then run ingest again.";
+               $"Top reasons: {string.Join("; ", top)}. Nothing was ingested. Ways out: fix the file (or the contract) and run ingest again; remove it from the raw folder; " +
+               $"raise ingest.maxBadFraction; or keep it out of raw with `ctb ingest --quarantine-file {r.File.Name}` (every row goes to quarantine and the file counts as ingested).";
     }
 }
 
 /// <summary>One delivered file as recorded in the raw table's commit.</summary>
-public sealed record IngestedFile(string Name, string Sha256, long Rows, long Quarantined, IReadOnlyList<string> DroppedColumns);
+public sealed record IngestedFile(string Name, string Sha256, long Rows, long Quarantined, IReadOnlyList<string> DroppedColumns)
+{
+    /// <summary>Contract columns missing in every row of the file.</summary>
+    public IReadOnlyList<string> EmptyColumns { get; init; } = [];
+    /// <summary>Put in quarantine whole by <c>ctb ingest --quarantine-file</c>.</summary>
+    public bool QuarantinedWhole { get; init; }
+    /// <summary>Skipped: the same content as a file already ingested.</summary>
+    public bool Duplicate { get; init; }
+}
