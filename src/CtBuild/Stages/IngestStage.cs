@@ -204,6 +204,17 @@ public sealed class IngestStage : Stage
         return files;
     }
 
+    /// <summary>The live deliveries of raw up to <paramref name="version"/> that had a column empty in every row.</summary>
+    internal static IReadOnlyList<Reporting.EmptyColumns> EmptyColumnsUpTo(DeltaTable raw, long version)
+    {
+        var files = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var commit in raw.History().Reverse().Where(c => c.Version <= version))
+            if (commit.OperationParameters.TryGetValue("files", out var json))
+                foreach (var f in JsonSerializer.Deserialize<List<IngestedFile>>(json, AtomicFile.Json) ?? [])
+                    if (!f.Duplicate) files[f.Name] = f.EmptyColumns ?? [];
+        return files.Where(f => f.Value.Count > 0).Select(f => new Reporting.EmptyColumns(f.Key, f.Value)).ToList();
+    }
+
     static bool CommittedBatch(DeltaTable table, string batch) =>
         table.Exists && table.History().Any(c => c.OperationParameters.TryGetValue("batch", out var b) && b == batch);
 

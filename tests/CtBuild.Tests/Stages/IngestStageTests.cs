@@ -395,5 +395,8 @@ public sealed class IngestStageTests : IDisposable
         Assert.Contains(_ws.Log.Lines, l => l.Contains("nulls.csv: column(s) empty in every row: age, score"));
         var files = LakeTables.Open(_ws.Load(), "raw").History().First().OperationParameters["files"];
         Assert.Contains("\"EmptyColumns\":[\"age\",\"score\"]", files);
+        var flagged = IngestStage.EmptyColumnsUpTo(LakeTables.Open(_ws.Load(), "raw"), 0);
+        Assert.Equal("nulls.csv", flagged.Single().File);
+        Assert.Equal(["age", "score"], flagged.Single().Columns);
     }
 }
