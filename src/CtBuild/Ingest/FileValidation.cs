@@ -13,6 +13,12 @@ namespace CtBuild.Ingest;
 public sealed record CheckedFile(RawFile File, string GoodSql, string BadTable, IReadOnlyList<string> DroppedColumns,
     IReadOnlyList<string> MissingColumns, NumberedCsv? Numbered, long ExpectedRows);
 
+/// <summary>
+/// A captured file made ready for DuckDB without touching it: for a CSV file, its numbered copy. Preparing needs no
+/// connection, so Ingest prepares the next file while DuckDB reads the current one.
+/// </summary>
+public sealed record PreparedFile(RawFile File, int Index, string Captured, NumberedCsv? Numbered);
+
 /// <summary>What validating one raw file produced: its good row count and a temp table of quarantined rows.</summary>
 /// <param name="EmptyColumns">Contract columns the file has but that are missing (NULL) in every good row.</param>
 public sealed record FileValidationResult(RawFile File, string BadTable, long GoodRows, long BadRows,
@@ -51,15 +57,27 @@ public sealed class FileValidation
     public const string QuarantineColumns =
         "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMPTZ";
 
-    /// <summary>Reads <paramref name="captured"/> (the file's captured bytes) and returns the query of its good rows.</summary>
-    public CheckedFile Check(RawFile file, int index, string captured)
+    /// <summary>Prepares <paramref name="captured"/> (the file's captured bytes) for <see cref="Check"/>; safe to call from another thread.</summary>
+    public PreparedFile Prepare(RawFile file, int index, string captured)
     {
+        if (file.Format == RawFormat.Parquet) return new PreparedFile(file, index, captured, null);
+        Directory.CreateDirectory(workDir);
+        var target = Path.Combine(workDir, $"numbered-{index}.csv");
+        return new PreparedFile(file, index, captured, file.Format == RawFormat.JsonLines
+            ? NumberedCsv.WriteJsonLines(file, captured, target)
+            : NumberedCsv.Write(file, captured, target));
+    }
+
+    /// <summary>Loads a prepared file into DuckDB and returns the query of its good rows.</summary>
+    public CheckedFile Check(PreparedFile prepared)
+    {
+        var (file, index, captured) = (prepared.File, prepared.Index, prepared.Captured);
         var text = $"src_{index}";
         var bad = $"bad_{index}";
         db.Exec($"CREATE OR REPLACE TEMP TABLE {bad} ({QuarantineColumns})");
         _contract = new ContractColumns(config); // a CSV read may switch to typed; every file starts untyped
         _tap.Clear();
-        var (header, numbered, expected) = LoadAsText(file, captured, text, bad, index);
+        var (header, numbered, expected) = LoadAsText(prepared, text, bad);
         var (dropped, missing) = CheckSchema(file, header);
 
         var judged = Judged(text, header);
@@ -203,14 +221,15 @@ public sealed class FileValidation
     /// Loads the file as a view of its columns plus <c>_line</c>, <c>_malformed</c> and <c>_raw</c>, and counts its rows;
     /// rows DuckDB cannot parse go to quarantine when <see cref="Finish"/> runs.
     /// </summary>
-    (IReadOnlyList<string> Header, NumberedCsv? Numbered, long Rows) LoadAsText(RawFile file, string captured, string table, string bad, int index)
+    (IReadOnlyList<string> Header, NumberedCsv? Numbered, long Rows) LoadAsText(PreparedFile prepared, string table, string bad)
     {
+        var (file, captured) = (prepared.File, prepared.Captured);
         var source = file with { FullPath = captured };
         switch (file.Format)
         {
             case RawFormat.Csv:
             case RawFormat.CsvGzip:
-                return LoadCsv(source, table, bad, index);
+                return LoadCsv(file, prepared.Numbered!, table, bad);
             case RawFormat.Parquet:
                 var cols = db.Query($"DESCRIBE SELECT * FROM read_parquet({Literal(captured)})", r => r.GetString(0)).ToList();
                 db.Exec($"""
@@ -221,15 +240,13 @@ public sealed class FileValidation
                 var rows = db.Scalar<long>($"SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata({Literal(captured)})");
                 return (cols, null, rows);
             default:
-                var keys = LoadJsonLines(source, table);
-                return (keys, null, db.Scalar<long>($"SELECT count(*) FROM {table}"));
+                var keys = LoadJsonLines(prepared.Numbered!, table, $"{bad}_rejects");
+                return (keys, prepared.Numbered, prepared.Numbered!.Records);
         }
     }
 
-    (IReadOnlyList<string> Header, NumberedCsv? Numbered, long Rows) LoadCsv(RawFile file, string table, string bad, int index)
+    (IReadOnlyList<string> Header, NumberedCsv? Numbered, long Rows) LoadCsv(RawFile file, NumberedCsv numbered, string table, string bad)
     {
-        Directory.CreateDirectory(workDir);
-        var numbered = NumberedCsv.Write(file, file.FullPath, Path.Combine(workDir, $"numbered-{index}.csv"));
         if (numbered.Empty || numbered.Header.Count == 0 || numbered.Header is [""])
         {
             db.Exec($"CREATE TEMP TABLE {table} (_line BIGINT, _malformed VARCHAR, _raw VARCHAR)");
@@ -300,9 +317,9 @@ public sealed class FileValidation
     void InsertRejects(RawFile file, string rejects, string bad, int fields)
     {
         var rows = db.Query($"""
-            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^([0-9]+),', 1) AS BIGINT), line::BIGINT),
+            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
                    list(error_type ORDER BY column_idx), list(column_name ORDER BY column_idx), list(error_message ORDER BY column_idx),
-                   regexp_replace(first(csv_line), '^[0-9]+,', '')
+                   regexp_replace(first(csv_line), '^[0-9]+[,\x01]', '')
             FROM {rejects} GROUP BY line ORDER BY line
             """, r => (Line: Convert.ToInt64(r.GetValue(0)), Types: Strings(r.GetValue(1)), Columns: Strings(r.GetValue(2)),
                 Messages: Strings(r.GetValue(3)), Record: r.IsDBNull(4) ? "" : r.GetString(4)));
@@ -321,6 +338,8 @@ public sealed class FileValidation
     /// <summary>The one reason a rejected line is given: its field count when that is wrong, else its first error.</summary>
     (string? Column, string Rule, string Reason) RejectReason(List<string> types, List<string> columns, List<string> messages, string record, int fields)
     {
+        if (fields == 0) // a JSON-lines file: the line's text is one field
+            return (null, "malformed record", types.Contains("INVALID UNICODE") || types.Contains("INVALID ENCODING") ? "bytes that are not valid UTF-8" : "not a JSON object");
         if (types.Any(t => t is "MISSING COLUMNS" or "TOO MANY COLUMNS"))
             return (null, "malformed record", $"expected {fields} fields, found {NumberedCsv.FieldCount(record)}");
         if (types.All(t => t == "CAST") && config.Columns.TryGetValue(columns[0], out var c))
@@ -335,27 +354,31 @@ public sealed class FileValidation
         return (null, "malformed record", reason);
     }
 
-    IReadOnlyList<string> LoadJsonLines(RawFile file, string table)
+    /// <summary>
+    /// A JSON-lines file, read from its numbered copy: each line as text with its number, then its keys parsed once
+    /// per row (one <c>json_extract_string</c> of every key). A line that is not a JSON object is a malformed record.
+    /// </summary>
+    IReadOnlyList<string> LoadJsonLines(NumberedCsv numbered, string table, string rejects)
     {
+        const string LineColumns = "{'_n': 'BIGINT', '_text': 'VARCHAR'}";
         db.Exec($"""
-            CREATE TEMP TABLE {table}_lines AS
-            SELECT i AS _line, trim(l[i], chr(13)) AS _text
-            FROM (SELECT string_split(content, chr(10)) AS l FROM read_text({Literal(file.FullPath)})), range(1, len(l) + 1) t(i)
-            WHERE trim(l[i]) <> '' ORDER BY i
+            CREATE TEMP VIEW {table}_lines AS
+            SELECT _n AS _line, rtrim(_text, chr(13)) AS _text, CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END AS _ok
+            FROM read_csv({Literal(numbered.Path)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
+              quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
+              rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """);
         var keys = db.Query($"""
-            SELECT k FROM (SELECT unnest(json_keys(_text)) AS k, _line FROM {table}_lines
-                           WHERE CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END) GROUP BY k ORDER BY min(_line)
+            SELECT k FROM (SELECT unnest(json_keys(_text)) AS k, _line FROM {table}_lines WHERE _ok) GROUP BY k ORDER BY min(_line)
             """, r => r.GetString(0)).ToList();
-        var fields = keys.Select(k => $"CASE WHEN _ok THEN json_extract_string(_text, {Literal("$." + JsonPathKey(k))}) END AS {Ident(k)}");
+        var paths = string.Join(", ", keys.Select(k => Literal("$." + JsonPathKey(k))));
+        var fields = keys.Select((k, i) => $"_j[{i + 1}] AS {Ident(k)}");
         db.Exec($"""
-            CREATE TEMP TABLE {table} AS
+            CREATE TEMP VIEW {table} AS
             SELECT _line, CASE WHEN NOT _ok THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
                    {string.Join(", ", fields.DefaultIfEmpty("NULL AS _none"))}
-            FROM (SELECT *, CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END AS _ok FROM {table}_lines)
-            ORDER BY _line
+            FROM (SELECT *, {(keys.Count == 0 ? "NULL" : $"CASE WHEN _ok THEN json_extract_string(_text, [{paths}]) END")} AS _j FROM {table}_lines)
             """);
-        db.Exec($"DROP TABLE {table}_lines");
         return keys;
     }
 

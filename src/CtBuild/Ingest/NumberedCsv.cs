@@ -132,6 +132,59 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
         truncate.SetLength(tail.Offset);
     }
 
+    /// <summary>The separator after the number in a numbered JSON-lines copy: a control byte JSON text never holds unescaped.</summary>
+    public const char JsonLineSeparator = '\x01';
+
+    /// <summary>
+    /// Copies a JSON-lines file with each non-blank line prefixed by its number and <see cref="JsonLineSeparator"/>,
+    /// so DuckDB's parallel CSV reader hands every line over with its number (as for a CSV file).
+    /// </summary>
+    public static NumberedCsv WriteJsonLines(RawFile file, string source, string target)
+    {
+        using var input = file.Format == RawFormat.CsvGzip
+            ? (Stream)new GZipStream(File.OpenRead(source), CompressionMode.Decompress)
+            : new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+        using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
+        var buffer = new byte[BufferSize];
+        Span<byte> number = stackalloc byte[24];
+        long line = 1, records = 0;
+        var atLineStart = true;
+        int filled;
+        var carry = 0;
+        while ((filled = carry + Fill(input, buffer, carry)) > 0)
+        {
+            var eof = filled < buffer.Length;
+            var pos = 0;
+            while (pos < filled)
+            {
+                var newline = buffer.AsSpan(pos, filled - pos).IndexOf((byte)'\n');
+                if (atLineStart)
+                {
+                    if (newline < 0 && !eof && pos > 0) break; // keep the start of an unfinished line for the next fill
+                    var end = newline < 0 ? filled : pos + newline;
+                    var blank = end == pos || (end == pos + 1 && buffer[pos] == '\r');
+                    if (!blank)
+                    {
+                        Utf8Formatter.TryFormat(line, number, out var written);
+                        number[written++] = (byte)JsonLineSeparator;
+                        output.Write(number[..written]);
+                        records++;
+                    }
+                    atLineStart = false;
+                }
+                if (newline < 0) { output.Write(buffer, pos, filled - pos); pos = filled; break; }
+                output.Write(buffer, pos, newline + 1);
+                pos += newline + 1;
+                line++;
+                atLineStart = true;
+            }
+            carry = filled - pos;
+            buffer.AsSpan(pos, carry).CopyTo(buffer);
+            if (eof && carry == 0) break;
+        }
+        return new NumberedCsv(target, [], records == 0, records, records, null, null);
+    }
+
     /// <summary>The non-blank physical lines of a stream (number, text without its line ending), numbered from <paramref name="firstLine"/>.</summary>
     public static IEnumerable<(long Line, string Text)> Lines(Stream stream, long firstLine)
     {

@@ -92,17 +92,31 @@ public sealed class IngestStage : Stage
             // One raw data file per delivered file, committed together after the quarantine.
             using var rawWrite = writer.Begin(raw);
             var results = new List<FileValidationResult>();
-            for (var i = 0; i < fresh.Count; i++)
+            // While DuckDB reads one file, the next is captured and numbered on the other core (small files gain most).
+            Task<PreparedFile>? next = null;
+            Task<PreparedFile> PrepareAsync(int i) => Task.Run(() => validation.Prepare(fresh[i], i, captures.Capture(fresh[i])));
+            try
             {
-                var file = fresh[i];
-                context.Cancellation.ThrowIfCancellationRequested();
-                var captured = captures.Capture(file);
-                context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
-                var result = QuarantineFiles.Contains(file.Name)
-                    ? validation.QuarantineWhole(file, i, captured)
-                    : IngestCapturedFile(validation, rawWrite, file, i, captured);
-                results.Add(result);
-                Report(context.Log, result, QuarantineFiles.Contains(file.Name));
+                next = PrepareAsync(0);
+                for (var i = 0; i < fresh.Count; i++)
+                {
+                    var prepared = next.GetAwaiter().GetResult();
+                    next = i + 1 < fresh.Count ? PrepareAsync(i + 1) : null;
+                    context.Cancellation.ThrowIfCancellationRequested();
+                    var file = prepared.File;
+                    context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
+                    var quarantineWhole = QuarantineFiles.Contains(file.Name);
+                    var result = quarantineWhole
+                        ? validation.QuarantineWhole(file, i, prepared.Captured)
+                        : IngestPreparedFile(validation, rawWrite, prepared);
+                    if (prepared.Numbered is { } numbered) File.Delete(numbered.Path);
+                    results.Add(result);
+                    Report(context.Log, result, quarantineWhole);
+                }
+            }
+            finally
+            {
+                try { next?.Wait(); } catch (AggregateException) { } // a failed run must not leave a copy being written
             }
 
             var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction && !QuarantineFiles.Contains(r.File.Name)).ToList();
@@ -147,22 +161,15 @@ public sealed class IngestStage : Stage
     }
 
     /// <summary>
-    /// Ingests one local file whose bytes are already captured: its good rows become one data file of
+    /// Ingests one local file whose bytes are already captured (and prepared): its good rows become one data file of
     /// <paramref name="rawWrite"/>, its bad rows a temp table of quarantine rows. Any source that can put
     /// a file on disk (the raw folder, a downloaded blob) comes through here.
     /// </summary>
-    static FileValidationResult IngestCapturedFile(FileValidation validation, DeltaWriter.PendingWrite rawWrite, RawFile file, int index, string captured)
+    static FileValidationResult IngestPreparedFile(FileValidation validation, DeltaWriter.PendingWrite rawWrite, PreparedFile prepared)
     {
-        var check = validation.Check(file, index, captured);
-        try
-        {
-            var written = rawWrite.Add(check.GoodSql);
-            return validation.Finish(check, written);
-        }
-        finally
-        {
-            if (check.Numbered is { } numbered) File.Delete(numbered.Path);
-        }
+        var check = validation.Check(prepared);
+        var written = rawWrite.Add(check.GoodSql);
+        return validation.Finish(check, written);
     }
 
     static void Report(IPipelineLog log, FileValidationResult result, bool quarantinedWhole)
