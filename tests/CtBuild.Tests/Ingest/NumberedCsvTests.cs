@@ -111,6 +111,19 @@ public sealed class NumberedCsvTests : IDisposable
     }
 
     [Fact]
+    public void Json_lines_are_numbered_with_a_control_byte_and_blank_lines_skip_a_number()
+    {
+        var path = Path.Combine(_tmp.Root, "a.jsonl");
+        File.WriteAllText(path, "{\"a\": 1}\n\n{\"a\": \"x,y\"}\r\n{not json}");
+        var file = new RawFile("a.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
+
+        var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
+
+        Assert.Equal(3, result.Records);
+        Assert.Equal("1\u0001{\"a\": 1}\n\n3\u0001{\"a\": \"x,y\"}\r\n4\u0001{not json}", File.ReadAllText(result.Path));
+    }
+
+    [Fact]
     public void Empty_and_header_only_files()
     {
         Assert.True(Number("empty.csv", []).Result.Empty);

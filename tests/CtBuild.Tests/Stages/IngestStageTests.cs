@@ -217,7 +217,7 @@ public sealed class IngestStageTests : IDisposable
             if (id % 997 == 0) { s.Append("\r\n"); line++; }
             line++;
             if (id % 20_011 == 0) { s.Append($"{id},abc,Oslo,1.5,yes\r\n"); badLines.Add(line); }       // not an int: DuckDB rejects it
-            else if (id % 15_013 == 0) { s.Append($"{id},30,Paris,1.5,yes\r\n"); badLines.Add(line); }  // breaks a rule: found by the second read
+            else if (id % 15_013 == 0) { s.Append($"{id},30,Paris,1.5,yes\r\n"); badLines.Add(line); }  // breaks a rule: caught by the tap during the one read
             else { s.Append($"{id},{id % 90},Lima,{id % 7}.25,{(id % 3 == 0 ? "yes" : "no")}\r\n"); expected[id] = line; }
         }
         _ws.WriteRaw("big.csv", s.ToString());
