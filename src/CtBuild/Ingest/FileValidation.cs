@@ -110,7 +110,7 @@ public sealed class FileValidation
         var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
         if (written.Rows + badRows != check.ExpectedRows)
             throw new CtBuildException($"{file.Name}: the file has {check.ExpectedRows} rows but {written.Rows} were read as good and {badRows} as bad; " +
-                $"{Unaccounted(check, bad)}Nothing was ingested: every row must end up in raw or quarantine. Fix the file and run ingest again, " +
+                $"{Unaccounted(check)}Nothing was ingested: every row must end up in raw or quarantine. Fix the file and run ingest again, " +
                 $"or keep it out of raw with `ctb ingest --quarantine-file {file.Name}`.");
         return new FileValidationResult(file, bad, written.Rows, badRows, check.DroppedColumns, check.MissingColumns,
             EmptyColumns(check, written));
@@ -149,7 +149,7 @@ public sealed class FileValidation
     }
 
     /// <summary>Where the rows went missing, as far as the scan can tell: a quoted field spanning lines is where DuckDB and the scan may part.</summary>
-    static string Unaccounted(CheckedFile check, string bad) => check.Numbered?.FirstMultiLineRecord is { } line
+    static string Unaccounted(CheckedFile check) => check.Numbered?.FirstMultiLineRecord is { } line
         ? $"a quoted field that spans lines starts at line {line}: check the quotes from there on. "
         : "";
 
