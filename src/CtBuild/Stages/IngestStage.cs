@@ -97,10 +97,10 @@ public sealed class IngestStage : Stage
             Task<PreparedFile> PrepareAsync(int i) => Task.Run(() => validation.Prepare(fresh[i], i, captures.Capture(fresh[i])));
             try
             {
-                next = PrepareAsync(0);
+                next = fresh.Count > 0 ? PrepareAsync(0) : null;
                 for (var i = 0; i < fresh.Count; i++)
                 {
-                    var prepared = next.GetAwaiter().GetResult();
+                    var prepared = next!.GetAwaiter().GetResult();
                     next = i + 1 < fresh.Count ? PrepareAsync(i + 1) : null;
                     context.Cancellation.ThrowIfCancellationRequested();
                     var file = prepared.File;
