@@ -10,9 +10,9 @@ app.Configure(config =>
     config.AddExample("ingest");
     config.AddExample("status", "--json");
 
-    config.AddCommand<StageCommand<CtBuild.Stages.IngestStage>>("ingest")
+    config.AddCommand<IngestCommand>("ingest")
         .WithDescription("Capture new files from the raw folder into the lake's raw table; quarantine rows that break the contract.")
-        .WithExample("ingest").WithExample("ingest", "--force", "--json");
+        .WithExample("ingest").WithExample("ingest", "--force", "--json").WithExample("ingest", "--quarantine-file", "day-7.csv");
     config.AddCommand<StageCommand<CtBuild.Stages.FeaturesStage>>("features")
         .WithDescription("Run the features SQL over the raw table's snapshot; write a new features version when the content changed.")
         .WithExample("features");

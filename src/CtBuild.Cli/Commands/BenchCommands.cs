@@ -59,10 +59,10 @@ public sealed class BenchIngestSettings : WorkspaceSettings
     [CommandOption("--rows <N>")] [Description("Rows of the generated CSV (default 5,000,000).")]
     public long Rows { get; init; } = 5_000_000;
 
-    [CommandOption("--noop-files <N>")] [Description("Files in the no-op folder (default 1000; 0 skips it).")]
+    [CommandOption("--noop-files <N>")] [Description("Files in the many-files folder: first ingest vs DuckDB's glob read, then a no-op ingest (default 1000; 0 skips it).")]
     public int NoOpFiles { get; init; } = 1000;
 
-    [CommandOption("--noop-mb <N>")] [Description("Total size of the no-op folder in MB (default 2100).")]
+    [CommandOption("--noop-mb <N>")] [Description("Total size of the many-files folder in MB (default 2100).")]
     public long NoOpMegabytes { get; init; } = 2100;
 
     [CommandOption("--dir <DIR>")] [Description("Scratch folder (default: a new temp folder, deleted after).")]

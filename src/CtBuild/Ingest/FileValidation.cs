@@ -6,15 +6,23 @@ namespace CtBuild.Ingest;
 
 /// <summary>
 /// One raw file read into DuckDB and judged against the contract: <see cref="GoodSql"/> selects its good rows,
-/// typed, with their source file, hash and line. <see cref="Numbered"/> is set when the rows are read from a
-/// numbered copy of a CSV file; its quarantine is completed after the good rows are written.
+/// typed, with their source file, hash and line, and taps the bad ones (<see cref="BadRowTap"/>) as it streams.
+/// <see cref="ExpectedRows"/> is how many rows (data lines, for a CSV file: records) the file has; good and
+/// quarantined rows must add up to it. <see cref="Numbered"/> is set when the rows are read from a numbered copy of a CSV file.
 /// </summary>
 public sealed record CheckedFile(RawFile File, string GoodSql, string BadTable, IReadOnlyList<string> DroppedColumns,
-    IReadOnlyList<string> MissingColumns, NumberedCsv? Numbered);
+    IReadOnlyList<string> MissingColumns, NumberedCsv? Numbered, long ExpectedRows);
+
+/// <summary>
+/// A captured file made ready for DuckDB without touching it: for a CSV file, its numbered copy. Preparing needs no
+/// connection, so Ingest prepares the next file while DuckDB reads the current one.
+/// </summary>
+public sealed record PreparedFile(RawFile File, int Index, string Captured, NumberedCsv? Numbered);
 
 /// <summary>What validating one raw file produced: its good row count and a temp table of quarantined rows.</summary>
+/// <param name="EmptyColumns">Contract columns the file has but that are missing (NULL) in every good row.</param>
 public sealed record FileValidationResult(RawFile File, string BadTable, long GoodRows, long BadRows,
-    IReadOnlyList<string> DroppedColumns, IReadOnlyList<string> MissingColumns)
+    IReadOnlyList<string> DroppedColumns, IReadOnlyList<string> MissingColumns, IReadOnlyList<string> EmptyColumns)
 {
     public long TotalRows => GoodRows + BadRows;
     public double BadFraction => TotalRows == 0 ? 0 : (double)BadRows / TotalRows;
@@ -23,13 +31,25 @@ public sealed record FileValidationResult(RawFile File, string BadTable, long Go
 /// <summary>
 /// Reads one raw file into DuckDB, checks every row against the contract, and splits the rows into good,
 /// typed rows and a quarantine table (file, line, column, reason, the record itself). Every input row
-/// lands in exactly one of the two. Two steps: <see cref="Check"/> makes the query of the good rows, the
-/// caller writes them (the one full read of a clean CSV file), and <see cref="Finish"/> completes the
-/// quarantine from what that read rejected.
+/// lands in exactly one of the two, and the file is read once: <see cref="Check"/> makes the query of the good
+/// rows, the caller writes them, and the rows that break a rule are caught during that same read; then
+/// <see cref="Finish"/> adds the lines DuckDB could not parse and checks that nothing is unaccounted for.
 /// </summary>
-public sealed class FileValidation(DuckDBConnection db, IngestConfig config, DateTimeOffset ingestedAt, string workDir)
+public sealed class FileValidation
 {
-    ContractColumns _contract = new(config);
+    readonly DuckDBConnection db;
+    readonly IngestConfig config;
+    readonly DateTimeOffset ingestedAt;
+    readonly string workDir;
+    readonly BadRowTap _tap;
+    ContractColumns _contract;
+
+    public FileValidation(DuckDBConnection db, IngestConfig config, DateTimeOffset ingestedAt, string workDir)
+    {
+        (this.db, this.config, this.ingestedAt, this.workDir) = (db, config, ingestedAt, workDir);
+        _contract = new ContractColumns(config);
+        _tap = new BadRowTap(db);
+    }
 
     /// <summary>The columns added to every good row (see <see cref="Check"/>): where it came from and when it was ingested.</summary>
     public static readonly IReadOnlyList<string> LineageColumns = ["_source_file", "_source_sha256", "_source_line", "_ingested_at"];
@@ -37,54 +57,111 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
     public const string QuarantineColumns =
         "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMPTZ";
 
-    /// <summary>Reads <paramref name="captured"/> (the file's captured bytes) and returns the query of its good rows.</summary>
-    public CheckedFile Check(RawFile file, int index, string captured)
+    /// <summary>Prepares <paramref name="captured"/> (the file's captured bytes) for <see cref="Check"/>; safe to call from another thread.</summary>
+    public PreparedFile Prepare(RawFile file, int index, string captured)
     {
+        if (file.Format == RawFormat.Parquet) return new PreparedFile(file, index, captured, null);
+        Directory.CreateDirectory(workDir);
+        var target = Path.Combine(workDir, $"numbered-{index}.csv");
+        return new PreparedFile(file, index, captured, file.Format == RawFormat.JsonLines
+            ? NumberedCsv.WriteJsonLines(file, captured, target)
+            : NumberedCsv.Write(file, captured, target));
+    }
+
+    /// <summary>Loads a prepared file into DuckDB and returns the query of its good rows.</summary>
+    public CheckedFile Check(PreparedFile prepared)
+    {
+        var (file, index, captured) = (prepared.File, prepared.Index, prepared.Captured);
         var text = $"src_{index}";
         var bad = $"bad_{index}";
         db.Exec($"CREATE OR REPLACE TEMP TABLE {bad} ({QuarantineColumns})");
         _contract = new ContractColumns(config); // a CSV read may switch to typed; every file starts untyped
-        var (header, numbered) = LoadAsText(file, captured, text, bad, index);
+        _tap.Clear();
+        var (header, numbered, expected) = LoadAsText(prepared, text, bad);
         var (dropped, missing) = CheckSchema(file, header);
 
         var judged = Judged(text, header);
-        if (numbered is null)
-            db.Exec($"INSERT INTO {bad} {BadRowsSql(file, judged, header)}");
         var typed = _contract.Names.Select(n => $"{_contract.Typed(n)} AS {Ident(n)}");
         var good = $"""
             SELECT {string.Join(", ", typed)}, {Constant(file.Name)} AS _source_file, {Constant(file.Sha256)} AS _source_sha256,
                    _line AS _source_line, {IngestedAt} AS _ingested_at
-            FROM ({judged}) WHERE _bad_reason IS NULL
+            FROM ({judged}) WHERE {BadRowTap.Filter("_bad_reason IS NULL", BadRowJson(header))}
             """;
-        return new CheckedFile(file, good, bad, dropped, missing, numbered);
+        return new CheckedFile(file, good, bad, dropped, missing, numbered, expected);
     }
 
     /// <summary>
-    /// Completes the quarantine once <paramref name="goodRows"/> rows of <see cref="CheckedFile.GoodSql"/> were written.
-    /// For a numbered CSV: the lines DuckDB rejected during that read, and — only when rows are still
-    /// unaccounted for — a second read for the rows that parse but break a rule.
+    /// Completes the quarantine once <paramref name="written"/> (the rows of <see cref="CheckedFile.GoodSql"/>) is
+    /// written: the rows the tap caught and, for a CSV file, the lines DuckDB rejected. Refuses the file when good
+    /// and bad rows do not add up to the rows it has: a row in neither table is never committed.
     /// </summary>
-    public FileValidationResult Finish(CheckedFile check, long goodRows)
+    public FileValidationResult Finish(CheckedFile check, CtBuild.Lake.DeltaWriter.AddedFile written)
     {
         var bad = check.BadTable;
-        if (check.Numbered is { } numbered)
-        {
-            var text = $"{bad}_again";
-            InsertRejects(check.File, $"{bad}_rejects", bad, fromNumbered: true);
-            var rejected = db.Scalar<long>($"SELECT count(*) FROM {bad}");
-            if (numbered.Records - goodRows - rejected > 0)
-            {
-                // Some rows parse but break a rule: read the file once more for just those (its own rejects table).
-                CreateNumberedView(numbered, text, $"{text}_rejects");
-                var judged = Judged(text, numbered.Header);
-                db.Exec($"INSERT INTO {bad} SELECT * FROM ({BadRowsSql(check.File, judged, numbered.Header)}) WHERE _line NOT IN (SELECT line FROM {bad})");
-            }
-        }
+        var file = check.File;
+        if (check.Numbered is not null) InsertRejects(file, $"{bad}_rejects", bad, check.Numbered.Header.Count);
+        _tap.Drain(db, $"{bad}_tapped");
+        db.Exec($"""
+            INSERT INTO {bad}
+            SELECT {Literal(file.Name)}, {Literal(file.Sha256)}, (j->>'line')::BIGINT, j->>'column', j->>'rule', j->>'reason', j->>'record', {IngestedAt}
+            FROM {bad}_tapped
+            """);
+        db.Exec($"DROP TABLE {bad}_tapped");
         var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
-        if (check.Numbered is { } n && goodRows + badRows != n.Records)
-            throw new CtBuildException($"{check.File.Name}: {n.Records} records were numbered but DuckDB read {goodRows} good and {badRows} bad rows. " +
-                "Nothing was ingested. This is a bug in CtBuild's line numbering; please report it with the file (lines ending in a bare carriage return are a known cause).");
-        return new FileValidationResult(check.File, bad, goodRows, badRows, check.DroppedColumns, check.MissingColumns);
+        if (written.Rows + badRows != check.ExpectedRows)
+            throw new CtBuildException($"{file.Name}: the file has {check.ExpectedRows} rows but {written.Rows} were read as good and {badRows} as bad; " +
+                $"{Unaccounted(check)}Nothing was ingested: every row must end up in raw or quarantine. Fix the file and run ingest again, " +
+                $"or keep it out of raw with `ctb ingest --quarantine-file {file.Name}`.");
+        return new FileValidationResult(file, bad, written.Rows, badRows, check.DroppedColumns, check.MissingColumns,
+            EmptyColumns(check, written));
+    }
+
+    /// <summary>A query of no rows with the raw table's columns and types.</summary>
+    public string NoRowsSql() =>
+        $"SELECT {string.Join(", ", _contract.Names.Select(n => $"NULL::{ContractColumns.DuckType(config.Columns[n].Type)} AS {Ident(n)}"))}, " +
+        $"NULL::VARCHAR AS _source_file, NULL::VARCHAR AS _source_sha256, NULL::BIGINT AS _source_line, {IngestedAt} AS _ingested_at WHERE false";
+
+    /// <summary>
+    /// Puts every row of a file in quarantine and none in raw, for a file the user chose to keep out
+    /// (<c>ctb ingest --quarantine-file</c>): a CSV or JSON-lines file line by line (a CSV header excepted),
+    /// a Parquet file row by row as JSON.
+    /// </summary>
+    public FileValidationResult QuarantineWhole(RawFile file, int index, string captured)
+    {
+        var bad = $"bad_{index}";
+        db.Exec($"CREATE OR REPLACE TEMP TABLE {bad} ({QuarantineColumns})");
+        const string reason = "the whole file was quarantined with ctb ingest --quarantine-file";
+        if (file.Format == RawFormat.Parquet)
+            db.Exec($"""
+                INSERT INTO {bad} SELECT {Literal(file.Name)}, {Literal(file.Sha256)}, row_number() OVER (), NULL, 'quarantined file', {Literal(reason)},
+                  to_json(t)::VARCHAR, {IngestedAt} FROM read_parquet({Literal(captured)}) t
+                """);
+        else
+        {
+            using var stream = (file with { FullPath = captured }).OpenText();
+            using var appender = db.CreateAppender(bad);
+            foreach (var (line, text) in NumberedCsv.Lines(stream, 1))
+                if (line > 1 || file.Format == RawFormat.JsonLines)
+                    appender.CreateRow().AppendValue(file.Name).AppendValue(file.Sha256).AppendValue(line).AppendNullValue()
+                        .AppendValue("quarantined file").AppendValue(reason).AppendValue(text).AppendValue(ingestedAt).EndRow();
+        }
+        return new FileValidationResult(file, bad, 0, db.Scalar<long>($"SELECT count(*) FROM {bad}"), [], [], []);
+    }
+
+    /// <summary>Where the rows went missing, as far as the scan can tell: a quoted field spanning lines is where DuckDB and the scan may part.</summary>
+    static string Unaccounted(CheckedFile check) => check.Numbered?.FirstMultiLineRecord is { } line
+        ? $"a quoted field that spans lines starts at line {line}: check the quotes from there on. "
+        : "";
+
+    /// <summary>Contract columns present in the file but NULL in every good row, from the Parquet footer (no read of the data).</summary>
+    IReadOnlyList<string> EmptyColumns(CheckedFile check, CtBuild.Lake.DeltaWriter.AddedFile written)
+    {
+        if (written.Rows == 0) return [];
+        var nulls = db.Query($"""
+            SELECT path_in_schema, sum(stats_null_count)::BIGINT FROM parquet_metadata({Literal(written.FullPath)}) GROUP BY ALL
+            """, r => (Column: r.GetString(0), Nulls: Convert.ToInt64(r.GetValue(1))));
+        return nulls.Where(n => n.Nulls == written.Rows && config.Columns.ContainsKey(n.Column) && !check.MissingColumns.Contains(n.Column))
+            .Select(n => n.Column).OrderBy(c => _contract.Names.ToList().IndexOf(c)).ToList();
     }
 
     /// <summary>
@@ -110,15 +187,12 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
             """;
     }
 
-    /// <summary>The quarantine rows of the judged rows that break a rule; the record's JSON is built only for them.</summary>
-    string BadRowsSql(RawFile file, string judged, IReadOnlyList<string> header)
+    /// <summary>A judged bad row as the JSON the tap keeps (line, column, rule, reason, the record as JSON of its fields).</summary>
+    static string BadRowJson(IReadOnlyList<string> header)
     {
         var record = header.Count == 0 ? "NULL::VARCHAR"
             : "coalesce(_raw, to_json(struct_pack(" + string.Join(", ", header.Select(h => $"{Ident(h)} := {Ident(h)}")) + "))::VARCHAR)";
-        return $"""
-            SELECT {Literal(file.Name)}, {Literal(file.Sha256)}, _line, _bad_column, _bad_rule, _bad_reason, {record}, {IngestedAt}
-            FROM ({judged}) WHERE _bad_reason IS NOT NULL
-            """;
+        return $"json_object('line', _line, 'column', _bad_column, 'rule', _bad_rule, 'reason', _bad_reason, 'record', {record})";
     }
 
     (IReadOnlyList<string> Dropped, IReadOnlyList<string> Missing) CheckSchema(RawFile file, IReadOnlyList<string> header)
@@ -144,17 +218,18 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
     }
 
     /// <summary>
-    /// Loads the file as a view of its columns plus <c>_line</c>, <c>_malformed</c> and <c>_raw</c>; rows DuckDB
-    /// cannot parse go to quarantine (for a numbered CSV, when <see cref="Finish"/> runs).
+    /// Loads the file as a view of its columns plus <c>_line</c>, <c>_malformed</c> and <c>_raw</c>, and counts its rows;
+    /// rows DuckDB cannot parse go to quarantine when <see cref="Finish"/> runs.
     /// </summary>
-    (IReadOnlyList<string> Header, NumberedCsv? Numbered) LoadAsText(RawFile file, string captured, string table, string bad, int index)
+    (IReadOnlyList<string> Header, NumberedCsv? Numbered, long Rows) LoadAsText(PreparedFile prepared, string table, string bad)
     {
+        var (file, captured) = (prepared.File, prepared.Captured);
         var source = file with { FullPath = captured };
         switch (file.Format)
         {
             case RawFormat.Csv:
             case RawFormat.CsvGzip:
-                return LoadCsv(source, table, bad, index);
+                return LoadCsv(file, prepared.Numbered!, table, bad);
             case RawFormat.Parquet:
                 var cols = db.Query($"DESCRIBE SELECT * FROM read_parquet({Literal(captured)})", r => r.GetString(0)).ToList();
                 db.Exec($"""
@@ -162,33 +237,51 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
                       {string.Join(", ", cols.Select(c => $"CAST({Ident(c)} AS VARCHAR) AS {Ident(c)}"))}
                     FROM read_parquet({Literal(captured)}, file_row_number = true)
                     """);
-                return (cols, null);
+                var rows = db.Scalar<long>($"SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata({Literal(captured)})");
+                return (cols, null, rows);
             default:
-                return (LoadJsonLines(source, table), null);
+                var keys = LoadJsonLines(prepared.Numbered!, table, $"{bad}_rejects");
+                return (keys, prepared.Numbered, prepared.Numbered!.Records);
         }
     }
 
-    (IReadOnlyList<string> Header, NumberedCsv? Numbered) LoadCsv(RawFile file, string table, string bad, int index)
+    (IReadOnlyList<string> Header, NumberedCsv? Numbered, long Rows) LoadCsv(RawFile file, NumberedCsv numbered, string table, string bad)
     {
-        Directory.CreateDirectory(workDir);
-        var numbered = NumberedCsv.Write(file, file.FullPath, Path.Combine(workDir, $"numbered-{index}.csv"));
         if (numbered.Empty || numbered.Header.Count == 0 || numbered.Header is [""])
         {
             db.Exec($"CREATE TEMP TABLE {table} (_line BIGINT, _malformed VARCHAR, _raw VARCHAR)");
-            return ([], null);
+            return ([], null, 0);
         }
         if (numbered.Header.Contains(NumberedCsv.LineColumn))
             throw new CtBuildException($"{file.Name}: the column name '{NumberedCsv.LineColumn}' is reserved by CtBuild's ingest. Rename that column in the file.");
+        var tail = QuarantineUnterminatedTail(file, numbered, bad);
         UseTypedReadIfPossible(numbered.Header);
-        if (!numbered.RecordsSpanLines)
-        {
-            // The common case: every record is one line, numbered in the copy; rejected lines are read
-            // from the rejects table once the good rows have been written.
-            CreateNumberedView(numbered, table, $"{bad}_rejects");
-            return (numbered.Header, numbered);
-        }
-        File.Delete(numbered.Path);
-        return (LoadCsvSpanningLines(file, table, bad), null);
+        db.Exec($"""
+            CREATE OR REPLACE TEMP VIEW {table} AS
+            SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, * EXCLUDE ({Ident(NumberedCsv.LineColumn)})
+            FROM {ReadCsv(numbered.Path, numbered.Header.Prepend(NumberedCsv.LineColumn), $"{bad}_rejects")}
+            """);
+        return (numbered.Header, numbered, numbered.Records + tail);
+    }
+
+    /// <summary>
+    /// A quote that never closes would swallow the rest of the file into one record (which DuckDB then cuts and
+    /// re-syncs somewhere, losing lines). From that record on, every physical line is quarantined as its own row,
+    /// and counts against <c>maxBadFraction</c> like any bad row.
+    /// </summary>
+    long QuarantineUnterminatedTail(RawFile file, NumberedCsv numbered, string bad)
+    {
+        if (numbered.Unterminated is not { } quote) return 0;
+        long n = 0;
+        using (var appender = db.CreateAppender(bad))
+            foreach (var (line, text) in numbered.TakeUnterminatedTail())
+            {
+                appender.CreateRow().AppendValue(file.Name).AppendValue(file.Sha256).AppendValue(line).AppendNullValue()
+                    .AppendValue("malformed record").AppendValue($"unterminated quote opened at line {quote.OpenedAtLine}")
+                    .AppendValue(text).AppendValue(ingestedAt).EndRow();
+                n++;
+            }
+        return n;
     }
 
     /// <summary>
@@ -215,84 +308,77 @@ public sealed class FileValidation(DuckDBConnection db, IngestConfig config, Dat
             """;
     }
 
-    void CreateNumberedView(NumberedCsv numbered, string view, string rejects) => db.Exec($"""
-        CREATE OR REPLACE TEMP VIEW {view} AS
-        SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, * EXCLUDE ({Ident(NumberedCsv.LineColumn)})
-        FROM {ReadCsv(numbered.Path, numbered.Header.Prepend(NumberedCsv.LineColumn), rejects)}
-        """);
-
     /// <summary>
-    /// Rejected lines are quarantined whole: a value that is not its column's type ("not a valid int"), or a
-    /// malformed record (wrong field count, broken quotes, bytes that are not UTF-8). In a numbered copy each
-    /// line starts with its number, which is taken off the record.
+    /// Rejected lines are quarantined whole, with one reason each: a value that is not its column's type
+    /// ("not a valid int"), or a malformed record (wrong field count, broken quotes, bytes that are not UTF-8).
+    /// DuckDB may report several errors for one line, and counts the numbered copy's added field; the line
+    /// is the number the copy put in front of the record.
     /// </summary>
-    void InsertRejects(RawFile file, string rejects, string bad, bool fromNumbered)
+    void InsertRejects(RawFile file, string rejects, string bad, int fields)
     {
-        var contractTypes = string.Join(" ", config.Columns.Select(c => $"WHEN {Literal(c.Key)} THEN {Literal("not a valid " + c.Value.Type)}"));
-        var record = fromNumbered ? "regexp_replace(first(csv_line), '^[0-9]+,', '')" : "first(csv_line)";
-        db.Exec($"""
-            INSERT INTO {bad}
-            SELECT {Literal(file.Name)}, {Literal(file.Sha256)}, line, first(column_name ORDER BY column_idx),
-                   CASE WHEN bool_and(error_type = 'CAST') THEN CASE first(column_name ORDER BY column_idx) {contractTypes} ELSE 'malformed record' END
-                        ELSE 'malformed record' END,
-                   string_agg(DISTINCT error_type || ': ' || error_message, '; '), {record}, {IngestedAt}
-            FROM {rejects} GROUP BY line
-            """);
-    }
-
-    /// <summary>
-    /// A file where a quoted field holds a newline: DuckDB numbers rejected rows by record (header = 1), not by
-    /// physical line, and the lines of accepted rows come from the record starts found by <see cref="CsvLayout"/>.
-    /// The rows are materialised once to number them.
-    /// </summary>
-    IReadOnlyList<string> LoadCsvSpanningLines(RawFile file, string table, string bad)
-    {
-        var layout = CsvLayout.Read(file);
-        var rejects = $"{table}_rejects";
-        db.Exec($"CREATE TEMP TABLE {table}_rows AS SELECT * FROM {ReadCsv(file.FullPath, layout.Header, rejects)}");
-        InsertRejects(file, rejects, bad, fromNumbered: false);
-        var starts = layout.RecordStartLines!;
-        var rejected = db.Query($"SELECT DISTINCT line FROM {rejects}", r => Convert.ToInt64(r.GetValue(0)) - 1).ToHashSet();
-        db.Exec($"CREATE TEMP TABLE {table}_lines (_k BIGINT, _record BIGINT, _line BIGINT)");
-        using (var appender = db.CreateAppender($"{table}_lines"))
+        var rows = db.Query($"""
+            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
+                   list(error_type ORDER BY column_idx), list(column_name ORDER BY column_idx), list(error_message ORDER BY column_idx),
+                   regexp_replace(first(csv_line), '^[0-9]+[,\x01]', '')
+            FROM {rejects} GROUP BY line ORDER BY line
+            """, r => (Line: Convert.ToInt64(r.GetValue(0)), Types: Strings(r.GetValue(1)), Columns: Strings(r.GetValue(2)),
+                Messages: Strings(r.GetValue(3)), Record: r.IsDBNull(4) ? "" : r.GetString(4)));
+        using var appender = db.CreateAppender(bad);
+        foreach (var row in rows)
         {
-            long k = 0;
-            for (var record = 1; record <= starts.Count; record++)
-            {
-                var row = appender.CreateRow();
-                row.AppendValue(rejected.Contains(record) ? (long?)null : ++k).AppendValue((long)record).AppendValue(starts[record - 1]).EndRow();
-            }
+            var (column, rule, reason) = RejectReason(row.Types, row.Columns, row.Messages, row.Record, fields);
+            var line = appender.CreateRow().AppendValue(file.Name).AppendValue(file.Sha256).AppendValue(row.Line);
+            (column is null ? line.AppendNullValue() : line.AppendValue(column))
+                .AppendValue(rule).AppendValue(reason).AppendValue(row.Record).AppendValue(ingestedAt).EndRow();
         }
-        db.Exec($"UPDATE {bad} SET line = l._line FROM {table}_lines l WHERE {bad}.line - 1 = l._record");
-        db.Exec($"""
-            CREATE TEMP VIEW {table} AS
-            SELECT coalesce(l._line, -r._k) AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, r.* EXCLUDE (_k)
-            FROM (SELECT rowid + 1 AS _k, * FROM {table}_rows) r LEFT JOIN {table}_lines l USING (_k)
-            """);
-        return layout.Header;
     }
 
-    IReadOnlyList<string> LoadJsonLines(RawFile file, string table)
+    static List<string> Strings(object value) => ((System.Collections.IEnumerable)value).Cast<object?>().Select(v => v?.ToString() ?? "").ToList();
+
+    /// <summary>The one reason a rejected line is given: its field count when that is wrong, else its first error.</summary>
+    (string? Column, string Rule, string Reason) RejectReason(List<string> types, List<string> columns, List<string> messages, string record, int fields)
     {
+        if (fields == 0) // a JSON-lines file: the line's text is one field
+            return (null, "malformed record", types.Contains("INVALID UNICODE") || types.Contains("INVALID ENCODING") ? "bytes that are not valid UTF-8" : "not a JSON object");
+        if (types.Any(t => t is "MISSING COLUMNS" or "TOO MANY COLUMNS"))
+            return (null, "malformed record", $"expected {fields} fields, found {NumberedCsv.FieldCount(record)}");
+        if (types.All(t => t == "CAST") && config.Columns.TryGetValue(columns[0], out var c))
+            return (columns[0], "not a valid " + c.Type, messages[0]);
+        var reason = types[0] switch
+        {
+            "INVALID ENCODING" or "INVALID UNICODE" => "bytes that are not valid UTF-8",
+            "UNQUOTED VALUE" => "a quote inside an unquoted field, or text after a closing quote",
+            "LINE SIZE OVER MAXIMUM" => "the record is longer than DuckDB's maximum line size",
+            _ => messages[0],
+        };
+        return (null, "malformed record", reason);
+    }
+
+    /// <summary>
+    /// A JSON-lines file, read from its numbered copy: each line as text with its number, then its keys parsed once
+    /// per row (one <c>json_extract_string</c> of every key). A line that is not a JSON object is a malformed record.
+    /// </summary>
+    IReadOnlyList<string> LoadJsonLines(NumberedCsv numbered, string table, string rejects)
+    {
+        const string LineColumns = "{'_n': 'BIGINT', '_text': 'VARCHAR'}";
         db.Exec($"""
-            CREATE TEMP TABLE {table}_lines AS
-            SELECT i AS _line, trim(l[i], chr(13)) AS _text
-            FROM (SELECT string_split(content, chr(10)) AS l FROM read_text({Literal(file.FullPath)})), range(1, len(l) + 1) t(i)
-            WHERE trim(l[i]) <> '' ORDER BY i
+            CREATE TEMP VIEW {table}_lines AS
+            SELECT _n AS _line, rtrim(_text, chr(13)) AS _text, CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END AS _ok
+            FROM read_csv({Literal(numbered.Path)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
+              quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
+              rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """);
         var keys = db.Query($"""
-            SELECT k FROM (SELECT unnest(json_keys(_text)) AS k, _line FROM {table}_lines
-                           WHERE CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END) GROUP BY k ORDER BY min(_line)
+            SELECT k FROM (SELECT unnest(json_keys(_text)) AS k, _line FROM {table}_lines WHERE _ok) GROUP BY k ORDER BY min(_line)
             """, r => r.GetString(0)).ToList();
-        var fields = keys.Select(k => $"CASE WHEN _ok THEN json_extract_string(_text, {Literal("$." + JsonPathKey(k))}) END AS {Ident(k)}");
+        var paths = string.Join(", ", keys.Select(k => Literal("$." + JsonPathKey(k))));
+        var fields = keys.Select((k, i) => $"_j[{i + 1}] AS {Ident(k)}");
         db.Exec($"""
-            CREATE TEMP TABLE {table} AS
+            CREATE TEMP VIEW {table} AS
             SELECT _line, CASE WHEN NOT _ok THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
                    {string.Join(", ", fields.DefaultIfEmpty("NULL AS _none"))}
-            FROM (SELECT *, CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END AS _ok FROM {table}_lines)
-            ORDER BY _line
+            FROM (SELECT *, {(keys.Count == 0 ? "NULL" : $"CASE WHEN _ok THEN json_extract_string(_text, [{paths}]) END")} AS _j FROM {table}_lines)
             """);
-        db.Exec($"DROP TABLE {table}_lines");
         return keys;
     }
 

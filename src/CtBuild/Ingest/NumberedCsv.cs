@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.IO.Compression;
+using System.Text;
 
 namespace CtBuild.Ingest;
 
@@ -8,11 +9,15 @@ namespace CtBuild.Ingest;
 /// DuckDB reports the line of the rows it rejects but not of the rows it accepts, and numbering rows in
 /// the query (<c>row_number() OVER ()</c>) puts its CSV reader on one thread; with the number in the text,
 /// the parallel reader carries every row's line for free, and the good rows stream straight to Parquet.
-/// Only for files whose records are one line each: a quoted newline stops the copy
-/// (<see cref="RecordsSpanLines"/>) and Ingest takes the slower path that maps DuckDB's record numbers
-/// to lines through <see cref="CsvLayout"/>.
+/// A record whose quoted field holds newlines is numbered by the line it starts on. The scan also counts
+/// every physical line, so Ingest can check that each one ended up in raw or quarantine.
 /// </summary>
-public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool Empty, long Records, bool RecordsSpanLines)
+/// <param name="Records">Records numbered in the copy (a record spans more than one line when a quoted field holds a newline).</param>
+/// <param name="DataLines">Non-blank physical lines after the header, those of the unterminated tail included.</param>
+/// <param name="FirstMultiLineRecord">The line of the first record that spans lines, if any: where DuckDB and this scan could disagree.</param>
+/// <param name="Unterminated">A quote still open at the end of the file: the lines from its record on are not in the copy.</param>
+public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool Empty, long Records, long DataLines,
+    long? FirstMultiLineRecord, UnterminatedQuote? Unterminated)
 {
     /// <summary>The added first column. Blank lines get no number: DuckDB skips them, as it does in the original.</summary>
     public const string LineColumn = "_ctb_source_line";
@@ -29,7 +34,7 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
         var buffer = new byte[BufferSize];
         var filled = Fill(input, buffer, 0);
         var eof = filled < buffer.Length;
-        if (filled == 0) return new NumberedCsv(target, [], true, 0, false);
+        if (filled == 0) return new NumberedCsv(target, [], true, 0, 0, null, null);
 
         // The header, without a byte-order mark (it would end up inside the added column's name).
         var pos = filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0;
@@ -44,13 +49,14 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
             eof = filled < buffer.Length;
             pos = 0;
         }
-        var names = CsvLayout.ParseHeader(header.ToArray());
+        var names = Fields(Encoding.UTF8.GetString(header.ToArray()).TrimEnd('\r').TrimStart('\uFEFF'));
         output.Write("_ctb_source_line,"u8);
         output.Write(header.GetBuffer(), 0, (int)header.Length);
         output.WriteByte((byte)'\n');
 
         Span<byte> number = stackalloc byte[24];
-        long line = 2, records = 0;
+        long line = 2, records = 0, dataLines = 0, recordLine = 0, recordOffset = 0, quoteLine = 0;
+        long? firstMultiLine = null;
         var inQuotes = false;
         var atLineStart = true;
         while (true)
@@ -73,28 +79,156 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
                     if (filled - pos < 2 && !eof) break;
                     atLineStart = false;
                     var blank = buffer[pos] == '\n' || (buffer[pos] == '\r' && pos + 1 < filled && buffer[pos + 1] == '\n');
-                    if (!blank)
+                    if (!blank && !inQuotes)
                     {
                         output.Write(buffer, segment, pos - segment);
                         segment = pos;
+                        (recordLine, recordOffset) = (line, output.Position);
                         Utf8Formatter.TryFormat(line, number, out var written);
                         number[written++] = (byte)',';
                         output.Write(number[..written]);
                         records++;
                     }
+                    if (!blank) dataLines++;
                 }
                 var next = buffer.AsSpan(pos, filled - pos).IndexOfAny((byte)'"', (byte)'\n');
                 if (next < 0) { pos = filled; break; }
                 pos += next;
-                if (buffer[pos] == '"') inQuotes = !inQuotes; // "" inside quotes toggles twice: no net change
-                else if (inQuotes) return new NumberedCsv(target, names, false, records, true);
-                else { line++; atLineStart = true; }
+                if (buffer[pos] == '"')
+                {
+                    inQuotes = !inQuotes; // "" inside quotes toggles twice: no net change
+                    if (inQuotes) quoteLine = line;
+                }
+                else
+                {
+                    if (inQuotes) firstMultiLine ??= recordLine;
+                    line++;
+                    atLineStart = true;
+                }
                 pos++;
             }
             output.Write(buffer, segment, pos - segment);
         }
-        return new NumberedCsv(target, names, false, records, false);
+        if (!inQuotes) return new NumberedCsv(target, names, false, records, dataLines, firstMultiLine, null);
+        // The quote never closes: its record and every line after it are left for quarantine, line by line.
+        return new NumberedCsv(target, names, false, records - 1, dataLines,
+            firstMultiLine == recordLine ? null : firstMultiLine, new UnterminatedQuote(quoteLine, recordLine, recordOffset));
     }
+
+    /// <summary>
+    /// The physical lines (number, text) from the unterminated quote's record on, read back from the copy, and then
+    /// cut off the copy so DuckDB reads only the records before it. Blank lines are skipped, as everywhere.
+    /// </summary>
+    public IEnumerable<(long Line, string Text)> TakeUnterminatedTail()
+    {
+        if (Unterminated is not { } tail) yield break;
+        using (var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize))
+        {
+            stream.Position = tail.Offset;
+            foreach (var (line, text) in Lines(stream, tail.FromLine))
+                yield return (line, line == tail.FromLine ? text[(text.IndexOf(',') + 1)..] : text); // without the number this copy added
+        }
+        using var truncate = new FileStream(Path, FileMode.Open, FileAccess.Write);
+        truncate.SetLength(tail.Offset);
+    }
+
+    /// <summary>The separator after the number in a numbered JSON-lines copy: a control byte JSON text never holds unescaped.</summary>
+    public const char JsonLineSeparator = '\x01';
+
+    /// <summary>
+    /// Copies a JSON-lines file with each non-blank line prefixed by its number and <see cref="JsonLineSeparator"/>,
+    /// so DuckDB's parallel CSV reader hands every line over with its number (as for a CSV file).
+    /// </summary>
+    public static NumberedCsv WriteJsonLines(RawFile file, string source, string target)
+    {
+        using var input = file.Format == RawFormat.CsvGzip
+            ? (Stream)new GZipStream(File.OpenRead(source), CompressionMode.Decompress)
+            : new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+        using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
+        var buffer = new byte[BufferSize];
+        Span<byte> number = stackalloc byte[24];
+        long line = 1, records = 0;
+        var atLineStart = true;
+        int filled;
+        var carry = 0;
+        while ((filled = carry + Fill(input, buffer, carry)) > 0)
+        {
+            var eof = filled < buffer.Length;
+            var pos = 0;
+            while (pos < filled)
+            {
+                var newline = buffer.AsSpan(pos, filled - pos).IndexOf((byte)'\n');
+                if (atLineStart)
+                {
+                    if (newline < 0 && !eof && pos > 0) break; // keep the start of an unfinished line for the next fill
+                    var end = newline < 0 ? filled : pos + newline;
+                    var blank = end == pos || (end == pos + 1 && buffer[pos] == '\r');
+                    if (!blank)
+                    {
+                        Utf8Formatter.TryFormat(line, number, out var written);
+                        number[written++] = (byte)JsonLineSeparator;
+                        output.Write(number[..written]);
+                        records++;
+                    }
+                    atLineStart = false;
+                }
+                if (newline < 0) { output.Write(buffer, pos, filled - pos); pos = filled; break; }
+                output.Write(buffer, pos, newline + 1);
+                pos += newline + 1;
+                line++;
+                atLineStart = true;
+            }
+            carry = filled - pos;
+            buffer.AsSpan(pos, carry).CopyTo(buffer);
+            if (eof && carry == 0) break;
+        }
+        return new NumberedCsv(target, [], records == 0, records, records, null, null);
+    }
+
+    /// <summary>The non-blank physical lines of a stream (number, text without its line ending), numbered from <paramref name="firstLine"/>.</summary>
+    public static IEnumerable<(long Line, string Text)> Lines(Stream stream, long firstLine)
+    {
+        var buffered = new BufferedStream(stream, BufferSize);
+        var text = new MemoryStream();
+        var line = firstLine;
+        int b;
+        do
+        {
+            b = buffered.ReadByte();
+            if (b >= 0 && b != '\n') { text.WriteByte((byte)b); continue; }
+            var length = (int)text.Length;
+            if (length > 0 && text.GetBuffer()[length - 1] == '\r') length--;
+            if (length > 0) yield return (line, Encoding.UTF8.GetString(text.GetBuffer(), 0, length));
+            text.SetLength(0);
+            line++;
+        } while (b >= 0);
+    }
+
+    /// <summary>The fields of one CSV line (without its newline), quotes removed and names trimmed.</summary>
+    internal static List<string> Fields(string text)
+    {
+        var names = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else field.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { names.Add(field.ToString().Trim()); field.Clear(); }
+            else field.Append(c);
+        }
+        names.Add(field.ToString().Trim());
+        return names;
+    }
+
+    /// <summary>How many fields a rejected record has, for a reason that says "expected 17 fields, found 14".</summary>
+    public static int FieldCount(string record) => Fields(record.TrimEnd('\r', '\n')).Count;
 
     /// <summary>Reads until the buffer is full or the stream ends (GZip streams return short reads).</summary>
     static int Fill(Stream input, byte[] buffer, int offset)
@@ -106,3 +240,6 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
         return total;
     }
 }
+
+/// <summary>A quote opened on <paramref name="OpenedAtLine"/> and never closed; its record starts on <paramref name="FromLine"/>, at <paramref name="Offset"/> in the copy.</summary>
+public sealed record UnterminatedQuote(long OpenedAtLine, long FromLine, long Offset);

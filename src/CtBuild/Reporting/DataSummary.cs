@@ -7,7 +7,14 @@ public sealed record DataSummary(
     IReadOnlyList<SplitCounts> Splits,
     long RowsQuarantined,
     IReadOnlyList<QuarantineReason> QuarantineReasons,
-    IReadOnlyList<ColumnDrift> Drift);
+    IReadOnlyList<ColumnDrift> Drift)
+{
+    /// <summary>Deliveries in the raw version used where a contract column is missing in every row (a broken export, usually).</summary>
+    public IReadOnlyList<EmptyColumns> EmptyColumns { get; init; } = [];
+}
+
+/// <summary>Contract columns that were empty in every row of one delivered file.</summary>
+public sealed record EmptyColumns(string File, IReadOnlyList<string> Columns);
 
 /// <summary>A lake table version the run read, with its row count.</summary>
 public sealed record TableVersionUsed(string Table, long Version, long Rows);

@@ -20,6 +20,9 @@ public sealed class IngestStage : Stage
     public override string Name => "ingest";
     public override string CodeVersion => "ingest/2";
 
+    /// <summary>Files to put in quarantine whole instead of validating them (<c>ctb ingest --quarantine-file NAME</c>).</summary>
+    public IReadOnlyList<string> QuarantineFiles { get; init; } = [];
+
     public override StageInputs Inputs(StageContext context)
     {
         var ws = context.Workspace;
@@ -32,6 +35,7 @@ public sealed class IngestStage : Stage
             values["file:" + name] = context.FileHashes.Hash(path);
         foreach (var (name, etag) in BlobDeliveries.For(ws).List())
             values["blob:" + name] = etag;
+        foreach (var name in QuarantineFiles) values["quarantine-file:" + name] = "whole";
         return new StageInputs(values);
     }
 
@@ -52,19 +56,28 @@ public sealed class IngestStage : Stage
             .Select(f => (f, Stamp: context.FileHashes.Stamp(f.FullPath)))
             .Select(x => new RawFile(x.f.Name, x.f.FullPath, RawFile.FormatOf(x.f.Name)!.Value, x.Stamp.Size, x.Stamp.Sha256, x.Stamp.MtimeTicks))
             .ToList();
+        var unknown = QuarantineFiles.Where(q => files.All(f => f.Name != q)).ToList();
+        if (unknown.Count > 0)
+            throw new ConfigException($"--quarantine-file: no raw file named {string.Join(", ", unknown)} in {ws.RawDir}. " +
+                $"Name it as ingest lists it (relative to the raw folder), e.g. {files.FirstOrDefault()?.Name ?? "day-1.csv"}.");
         var knownContent = ingested.Values.ToHashSet(StringComparer.Ordinal);
         var fresh = new List<RawFile>();
+        var duplicates = new List<RawFile>();
         foreach (var f in files.Where(f => !ingested.TryGetValue(f.Name, out var sha) || sha != f.Sha256))
         {
             // The same bytes under another name is a re-delivery: ingesting it would count every row twice.
-            if (knownContent.Contains(f.Sha256))
+            // It is recorded in the commit as skipped, so the warning is given once, not on every run.
+            if (knownContent.Contains(f.Sha256) || fresh.Any(x => x.Sha256 == f.Sha256))
+            {
                 context.Log.Warning($"{f.Name} has the same content as a file already ingested; skipped", f.Name);
-            else if (fresh.All(x => x.Sha256 != f.Sha256)) fresh.Add(f);
+                duplicates.Add(f);
+            }
+            else fresh.Add(f);
         }
         var changed = fresh.Where(f => ingested.ContainsKey(f.Name)).ToList();
         foreach (var f in changed)
             context.Log.Warning($"{f.Name} was ingested before with different content; its earlier rows are replaced by this delivery", f.Name);
-        if (fresh.Count == 0)
+        if (fresh.Count == 0 && duplicates.Count == 0)
         {
             context.Log.Info("ingest: no new raw files");
             return Outputs(raw, quarantine, "no new files", 0, 0);
@@ -82,34 +95,54 @@ public sealed class IngestStage : Stage
             // One raw data file per delivered file, committed together after the quarantine.
             using var rawWrite = writer.Begin(raw);
             var results = new List<FileValidationResult>();
-            for (var i = 0; i < fresh.Count; i++)
+            // While DuckDB reads one file, the next is captured and numbered on the other core (small files gain most).
+            Task<PreparedFile>? next = null;
+            Task<PreparedFile> PrepareAsync(int i) => Task.Run(() => validation.Prepare(fresh[i], i, captures.Capture(fresh[i])));
+            try
             {
-                var file = fresh[i];
-                context.Cancellation.ThrowIfCancellationRequested();
-                var captured = captures.Capture(file);
-                context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
-                var check = validation.Check(file, i, captured);
-                var written = rawWrite.Add(check.GoodSql);
-                var result = validation.Finish(check, written.Rows);
-                if (check.Numbered is { } numbered) File.Delete(numbered.Path);
-                results.Add(result);
-                if (result.TotalRows == 0) context.Log.Warning($"{file.Name} holds no rows", file.Name);
-                if (result.DroppedColumns.Count > 0)
-                    context.Log.Warning($"{file.Name}: extra column(s) dropped by the schemaDrift policy: {string.Join(", ", result.DroppedColumns)}", file.Name);
-                if (result.BadRows > 0)
-                    context.Log.Warning($"{file.Name}: {result.BadRows} of {result.TotalRows} rows quarantined", file.Name);
+                next = fresh.Count > 0 ? PrepareAsync(0) : null;
+                for (var i = 0; i < fresh.Count; i++)
+                {
+                    var prepared = next!.GetAwaiter().GetResult();
+                    next = i + 1 < fresh.Count ? PrepareAsync(i + 1) : null;
+                    context.Cancellation.ThrowIfCancellationRequested();
+                    var file = prepared.File;
+                    context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
+                    var quarantineWhole = QuarantineFiles.Contains(file.Name);
+                    var result = quarantineWhole
+                        ? validation.QuarantineWhole(file, i, prepared.Captured)
+                        : IngestPreparedFile(validation, rawWrite, prepared);
+                    if (prepared.Numbered is { } numbered) File.Delete(numbered.Path);
+                    results.Add(result);
+                    Report(context.Log, result, quarantineWhole);
+                }
+            }
+            finally
+            {
+                try { next?.Wait(); } catch (AggregateException) { } // a failed run must not leave a copy being written
             }
 
-            var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction).ToList();
+            var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction && !QuarantineFiles.Contains(r.File.Name)).ToList();
             if (tooBad.Count > 0)
                 throw new CtBuildException(string.Join(Environment.NewLine, tooBad.Select(r => TooManyBadRows(db, r, cfg.MaxBadFraction))));
 
-            var batch = Hashing.Sha256Hex(string.Join("\n", fresh.Select(f => f.Name + ":" + f.Sha256)));
-            var fileList = JsonSerializer.Serialize(results.Select(r => new IngestedFile(r.File.Name, r.File.Sha256, r.GoodRows, r.BadRows, r.DroppedColumns)));
+            var good = results.Sum(r => r.GoodRows);
+            var bad = results.Sum(r => r.BadRows);
+            var replaced = changed.Select(f => Literal(f.Name)).ToList();
+            if (good == 0 && bad == 0 && replaced.Count == 0 && raw.Exists)
+            {
+                // Nothing to add (empty or header-only files, re-deliveries): a new version would only make features stale.
+                context.Log.Info($"ingest: nothing to commit ({fresh.Count} file(s) without rows, {duplicates.Count} re-delivered)");
+                return Outputs(raw, quarantine, "no new rows", 0, 0);
+            }
+            var batch = Hashing.Sha256Hex(string.Join("\n", fresh.Concat(duplicates).Select(f => f.Name + ":" + f.Sha256)));
+            var fileList = JsonSerializer.Serialize(results
+                .Select(r => new IngestedFile(r.File.Name, r.File.Sha256, r.GoodRows, r.BadRows, r.DroppedColumns)
+                    { EmptyColumns = r.EmptyColumns, QuarantinedWhole = QuarantineFiles.Contains(r.File.Name) })
+                .Concat(duplicates.Select(d => new IngestedFile(d.Name, d.Sha256, 0, 0, []) { Duplicate = true })));
             var parameters = new Dictionary<string, string> { ["batch"] = batch, ["files"] = fileList };
             if (blobs.Where(b => fresh.Any(f => f.Name == b.Name)).Select(b => new { b.Name, b.ETag, b.Sha256 }).ToList() is { Count: > 0 } delivered)
                 parameters["blobs"] = JsonSerializer.Serialize(delivered); // the ETag each delivered blob was read at
-            var replaced = changed.Select(f => Literal(f.Name)).ToList();
             var mode = replaced.Count > 0 ? WriteMode.Overwrite : WriteMode.Append;
 
             // Quarantine first, raw last: the raw commit is what marks the files as ingested, so a crash
@@ -121,16 +154,40 @@ public sealed class IngestStage : Stage
             // A re-delivered file replaces its earlier rows: the overwrite keeps every other file's rows.
             if (replaced.Count > 0 && raw.Exists)
                 rawWrite.Add(Union([], raw, "_source_file", replaced));
+            if (rawWrite.Fields.Count == 0) rawWrite.Add(validation.NoRowsSql()); // every file quarantined whole: the commit still records them
             rawWrite.Commit(mode, "WRITE", parameters);
 
-            var good = results.Sum(r => r.GoodRows);
-            var bad = results.Sum(r => r.BadRows);
             return Outputs(raw, quarantine, $"{fresh.Count} file(s), {good} rows to raw, {bad} quarantined", good, bad);
         }
         finally
         {
             if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Ingests one local file whose bytes are already captured (and prepared): its good rows become one data file of
+    /// <paramref name="rawWrite"/>, its bad rows a temp table of quarantine rows. Any source that can put
+    /// a file on disk (the raw folder, a downloaded blob) comes through here.
+    /// </summary>
+    static FileValidationResult IngestPreparedFile(FileValidation validation, DeltaWriter.PendingWrite rawWrite, PreparedFile prepared)
+    {
+        var check = validation.Check(prepared);
+        var written = rawWrite.Add(check.GoodSql);
+        return validation.Finish(check, written);
+    }
+
+    static void Report(IPipelineLog log, FileValidationResult result, bool quarantinedWhole)
+    {
+        var name = result.File.Name;
+        if (quarantinedWhole) { log.Warning($"{name}: all {result.BadRows} rows quarantined, as --quarantine-file asked", name); return; }
+        if (result.TotalRows == 0) log.Warning($"{name} holds no rows", name);
+        if (result.DroppedColumns.Count > 0)
+            log.Warning($"{name}: extra column(s) dropped by the schemaDrift policy: {string.Join(", ", result.DroppedColumns)}", name);
+        if (result.EmptyColumns.Count > 0)
+            log.Warning($"{name}: column(s) empty in every row: {string.Join(", ", result.EmptyColumns)}; check the export that produced the file", name);
+        if (result.BadRows > 0)
+            log.Warning($"{name}: {result.BadRows} of {result.TotalRows} rows quarantined", name);
     }
 
     static StageOutputs Outputs(DeltaTable raw, DeltaTable quarantine, string summary, long good, long bad) => StageOutputs.Of(summary,
@@ -159,19 +216,39 @@ public sealed class IngestStage : Stage
         return files;
     }
 
+    /// <summary>The live deliveries of raw up to <paramref name="version"/> that had a column empty in every row.</summary>
+    internal static IReadOnlyList<Reporting.EmptyColumns> EmptyColumnsUpTo(DeltaTable raw, long version)
+    {
+        var files = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var commit in raw.History().Reverse().Where(c => c.Version <= version))
+            if (commit.OperationParameters.TryGetValue("files", out var json))
+                foreach (var f in JsonSerializer.Deserialize<List<IngestedFile>>(json, AtomicFile.Json) ?? [])
+                    if (!f.Duplicate) files[f.Name] = f.EmptyColumns ?? [];
+        return files.Where(f => f.Value.Count > 0).Select(f => new Reporting.EmptyColumns(f.Key, f.Value)).ToList();
+    }
+
     static bool CommittedBatch(DeltaTable table, string batch) =>
         table.Exists && table.History().Any(c => c.OperationParameters.TryGetValue("batch", out var b) && b == batch);
 
     static string TooManyBadRows(DuckDB.NET.Data.DuckDBConnection db, FileValidationResult r, double limit)
     {
         var top = db.Query($"""
-            SELECT coalesce("column", '(row)') AS c, rule, count(*) AS n, min(line) AS first_line
-            FROM {r.BadTable} GROUP BY ALL ORDER BY n DESC LIMIT 3
-            """, x => $"{x.GetString(0)}: {x.GetString(1)} ({x.GetInt64(2)} rows, first at line {x.GetInt64(3)})");
+            SELECT coalesce("column", '(row)') AS c, rule, count(*) AS n, min(line) AS first_line, arg_min(reason, line)
+            FROM {r.BadTable} GROUP BY c, rule ORDER BY n DESC LIMIT 3
+            """, x => $"{x.GetString(0)}: {x.GetString(1)} ({x.GetInt64(2)} rows, first at line {x.GetInt64(3)}: {x.GetString(4)})");
         return $"{r.File.Name}: {r.BadRows} of {r.TotalRows} rows ({r.BadFraction:P1}) break the contract, more than ingest.maxBadFraction {limit:P1}. " +
-               $"Top reasons: {string.Join("; ", top)}. Nothing was ingested: fix the file or the contract, or raise the limit, then run ingest again.";
+               $"Top reasons: {string.Join("; ", top)}. Nothing was ingested. Ways out: fix the file (or the contract) and run ingest again; remove it from the raw folder; " +
+               $"raise ingest.maxBadFraction; or keep it out of raw with `ctb ingest --quarantine-file {r.File.Name}` (every row goes to quarantine and the file counts as ingested).";
     }
 }
 
 /// <summary>One delivered file as recorded in the raw table's commit.</summary>
-public sealed record IngestedFile(string Name, string Sha256, long Rows, long Quarantined, IReadOnlyList<string> DroppedColumns);
+public sealed record IngestedFile(string Name, string Sha256, long Rows, long Quarantined, IReadOnlyList<string> DroppedColumns)
+{
+    /// <summary>Contract columns missing in every row of the file.</summary>
+    public IReadOnlyList<string> EmptyColumns { get; init; } = [];
+    /// <summary>Put in quarantine whole by <c>ctb ingest --quarantine-file</c>.</summary>
+    public bool QuarantinedWhole { get; init; }
+    /// <summary>Skipped: the same content as a file already ingested.</summary>
+    public bool Duplicate { get; init; }
+}

@@ -136,7 +136,11 @@ public sealed class ReportStage : Stage
                 SELECT coalesce("column", '(row)') || ': ' || rule AS reason, count(*) AS n FROM {q.ToDuckDbSql()} GROUP BY 1 ORDER BY n DESC LIMIT 8
                 """, r => new QuarantineReason(r.GetString(0), Convert.ToInt64(r.GetValue(1))));
         }
-        return new DataSummary(tables, counts, quarantined, reasons, Drift(ws, db, versions));
+        return new DataSummary(tables, counts, quarantined, reasons, Drift(ws, db, versions))
+        {
+            EmptyColumns = versions.TryGetValue(IngestStage.RawTable, out var rawVersion)
+                ? IngestStage.EmptyColumnsUpTo(LakeTables.Open(ws, IngestStage.RawTable), rawVersion) : [],
+        };
     }
 
     /// <summary>

@@ -41,7 +41,8 @@ public sealed class NumberedCsvTests : IDisposable
         var (result, copy) = Number("a.csv", Encoding.UTF8.GetBytes(text));
 
         Assert.Equal(["id", "city"], result.Header);
-        Assert.False(result.RecordsSpanLines);
+        Assert.Null(result.FirstMultiLineRecord);
+        Assert.Equal(4, result.DataLines);
         Assert.Equal(4, result.Records);
         Assert.Equal("_ctb_source_line,id,city\n2,1,Oslo\n\n4,2,\"Li,ma\"\r\n\r\n6,3,\"say \"\"hi\"\"\"\n7,4,x", copy);
     }
@@ -86,10 +87,40 @@ public sealed class NumberedCsvTests : IDisposable
     }
 
     [Fact]
-    public void A_quoted_newline_is_reported_so_ingest_takes_the_record_mapping_path()
+    public void A_record_with_a_quoted_newline_is_numbered_by_the_line_it_starts_on()
     {
-        var (result, _) = Number("multi.csv", "id,city\n1,\"Os\nlo\"\n2,Lima\n"u8.ToArray());
-        Assert.True(result.RecordsSpanLines);
+        var (result, copy) = Number("multi.csv", "id,city\n1,\"Os\nlo\"\n2,Lima\n"u8.ToArray());
+        Assert.Equal(2, result.FirstMultiLineRecord);
+        Assert.Equal(2, result.Records);
+        Assert.Null(result.Unterminated);
+        Assert.Equal("_ctb_source_line,id,city\n2,1,\"Os\nlo\"\n4,2,Lima\n", copy);
+    }
+
+    [Fact]
+    public void An_unterminated_quote_leaves_its_record_and_every_later_line_out_of_the_copy()
+    {
+        var (result, _) = Number("broken.csv", "id,city\n1,Oslo\n2,\"Li,ma\n3,Pune\n\n4,Rome\r\n"u8.ToArray());
+        Assert.Equal(new UnterminatedQuote(3, 3, "_ctb_source_line,id,city\n2,1,Oslo\n".Length), result.Unterminated);
+        Assert.Equal(1, result.Records);
+        Assert.Equal(4, result.DataLines);
+
+        var tail = result.TakeUnterminatedTail().ToList();
+
+        Assert.Equal([(3L, "2,\"Li,ma"), (4L, "3,Pune"), (6L, "4,Rome")], tail);
+        Assert.Equal("_ctb_source_line,id,city\n2,1,Oslo\n", File.ReadAllText(result.Path));
+    }
+
+    [Fact]
+    public void Json_lines_are_numbered_with_a_control_byte_and_blank_lines_skip_a_number()
+    {
+        var path = Path.Combine(_tmp.Root, "a.jsonl");
+        File.WriteAllText(path, "{\"a\": 1}\n\n{\"a\": \"x,y\"}\r\n{not json}");
+        var file = new RawFile("a.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
+
+        var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
+
+        Assert.Equal(3, result.Records);
+        Assert.Equal("1\u0001{\"a\": 1}\n\n3\u0001{\"a\": \"x,y\"}\r\n4\u0001{not json}", File.ReadAllText(result.Path));
     }
 
     [Fact]

@@ -31,6 +31,20 @@ public sealed class ReportRendererTests : IDisposable
     }
 
     [Fact]
+    public void A_delivery_with_a_column_empty_in_every_row_is_flagged_in_the_data_section()
+    {
+        var sample = ReportSamples.Full();
+        var report = sample with { Data = sample.Data with { EmptyColumns = [new EmptyColumns("day-7.csv", ["age", "score"])] } };
+
+        var html = new ReportRenderer().RenderReport(report);
+        var data = html[html.IndexOf("id=\"data\"", StringComparison.Ordinal)..html.IndexOf("id=\"tuning\"", StringComparison.Ordinal)];
+
+        Assert.Contains("Columns empty in every row of a delivery", data);
+        Assert.Contains("day-7.csv</span>: age, score", data);
+        Assert.DoesNotContain("Columns empty in every row", new ReportRenderer().RenderReport(sample));
+    }
+
+    [Fact]
     public void First_run_report_renders_every_section_without_champion_drift_or_bootstrap()
     {
         var html = new ReportRenderer().RenderReport(ReportSamples.FirstRun());

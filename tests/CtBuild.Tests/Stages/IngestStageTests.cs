@@ -158,7 +158,7 @@ public sealed class IngestStageTests : IDisposable
         var ex = Assert.Throws<CtBuildException>(() => _ws.Run(new IngestStage()));
 
         Assert.Contains("bad.csv: 2 of 3 rows", ex.Message);
-        Assert.Contains("age: not a valid int (2 rows, first at line 2)", ex.Message);
+        Assert.Contains("age: not a valid int (2 rows, first at line 2: ", ex.Message);
         Assert.Equal(before, LakeTables.LatestVersion(_ws.Load(), "raw"));
         Assert.Equal(5, Count("raw"));
     }
@@ -217,7 +217,7 @@ public sealed class IngestStageTests : IDisposable
             if (id % 997 == 0) { s.Append("\r\n"); line++; }
             line++;
             if (id % 20_011 == 0) { s.Append($"{id},abc,Oslo,1.5,yes\r\n"); badLines.Add(line); }       // not an int: DuckDB rejects it
-            else if (id % 15_013 == 0) { s.Append($"{id},30,Paris,1.5,yes\r\n"); badLines.Add(line); }  // breaks a rule: found by the second read
+            else if (id % 15_013 == 0) { s.Append($"{id},30,Paris,1.5,yes\r\n"); badLines.Add(line); }  // breaks a rule: caught by the tap during the one read
             else { s.Append($"{id},{id % 90},Lima,{id % 7}.25,{(id % 3 == 0 ? "yes" : "no")}\r\n"); expected[id] = line; }
         }
         _ws.WriteRaw("big.csv", s.ToString());
@@ -256,5 +256,147 @@ public sealed class IngestStageTests : IDisposable
         Assert.Equal(2, raw.Snapshot().Files.Count); // the empty file adds no data file
         Assert.Equal(15, Count("raw"));
         Assert.Equal("15", result.Outputs!.Get("rows.good"));
+    }
+
+    /// <summary>999 data rows; the record on file line 501 opens a quote that never closes.</summary>
+    static string FileWithUnterminatedQuote()
+    {
+        var lines = new List<string> { SmallConfig.Header };
+        for (var id = 1; id <= 999; id++)
+            lines.Add(id == 500 ? $"{id},30,\"Oslo,1.5,yes" : $"{id},{20 + id % 50},Lima,{id % 7}.5,{(id % 2 == 0 ? "yes" : "no")}");
+        return string.Join("\n", lines) + "\n";
+    }
+
+    [Fact]
+    public void An_unterminated_quote_quarantines_every_line_from_it_on_and_counts_them()
+    {
+        using var ws = new TempWorkspace().WithConfig(SmallConfig.Json().Replace("\"maxBadFraction\": 0.5", "\"maxBadFraction\": 0.9")).WithFeaturesSql(SmallConfig.FeaturesSql);
+        ws.WriteRaw("broken.csv", FileWithUnterminatedQuote());
+
+        var result = ws.Run(new IngestStage());
+
+        Assert.Equal("499", result.Outputs!.Get("rows.good"));
+        Assert.Equal("500", result.Outputs!.Get("rows.quarantined"));
+        Assert.Equal(Enumerable.Range(2, 499).Select(i => (long)i), LinesOf("broken.csv", ws));
+        var bad = Quarantined("broken.csv", ws);
+        Assert.Equal(Enumerable.Range(501, 500).Select(i => (long)i), bad.Select(b => b.Line));
+        Assert.Equal(500, Count(IngestStage.QuarantineTable, "reason = 'unterminated quote opened at line 501' AND record NOT LIKE '%\n%'", ws));
+        Assert.Equal(1, Count(IngestStage.QuarantineTable, "line = 1000 AND record = '999,69,Lima,5.5,no'", ws));
+    }
+
+    [Fact]
+    public void An_unterminated_quote_counts_against_maxBadFraction_and_the_refusal_names_the_line()
+    {
+        _ws.WriteRaw("broken.csv", FileWithUnterminatedQuote());
+
+        var ex = Assert.Throws<CtBuildException>(() => _ws.Run(new IngestStage()));
+
+        Assert.Contains("broken.csv: 500 of 999 rows", ex.Message);
+        Assert.Contains("unterminated quote opened at line 501", ex.Message);
+        Assert.False(LakeTables.Open(_ws.Load(), "raw").Exists);
+    }
+
+    [Fact]
+    public void Quotes_that_pair_across_lines_never_lose_a_line()
+    {
+        // Two broken quotes (lines 3 and 5) read as one record spanning lines 3-5: all of it is quarantined,
+        // or the file is refused; lines in neither table would be a lost row.
+        _ws.WriteRaw("pair.csv", SmallConfig.Header + "\n1,30,Oslo,1,yes\n2,31,\"Lima,1,no\n3,32,Pune,1,no\n4,33,Li\"ma,1,no\n5,34,Oslo,1,yes\n");
+        try
+        {
+            _ws.Run(new IngestStage());
+            Assert.Equal([2L, 6], LinesOf("pair.csv"));
+            Assert.Equal([3L], Quarantined("pair.csv").Select(q => q.Line));
+            Assert.Equal(1, Count(IngestStage.QuarantineTable, "record LIKE '%3,32,Pune%4,33%'"));
+        }
+        catch (CtBuildException ex)
+        {
+            Assert.Contains("pair.csv", ex.Message);
+            Assert.Contains("line 3", ex.Message);
+            Assert.False(LakeTables.Open(_ws.Load(), "raw").Exists);
+        }
+    }
+
+    [Fact]
+    public void A_row_with_too_few_fields_gets_one_reason_with_the_right_counts()
+    {
+        _ws.WriteRaw("short.csv", SmallConfig.Header + "\n1,30,Oslo,1,yes\n2,31\n3,32,Lima,1,no,x,y\n4,33,Lima,1,no\n5,34,Lima,1,no\n");
+        _ws.Run(new IngestStage());
+        var t = LakeTables.Open(_ws.Load(), IngestStage.QuarantineTable);
+        using var db = DuckDb.Open();
+        var reasons = db.Query($"SELECT reason FROM {t.Snapshot().ToDuckDbSql()} ORDER BY line", r => r.GetString(0));
+        Assert.Equal(["expected 5 fields, found 2", "expected 5 fields, found 7"], reasons);
+    }
+
+    [Fact]
+    public void An_empty_file_after_a_first_ingest_commits_nothing()
+    {
+        _ws.WriteRaw("a.csv", SmallConfig.Rows(5));
+        _ws.Run(new IngestStage());
+        var raw = LakeTables.LatestVersion(_ws.Load(), "raw");
+        var quarantine = LakeTables.LatestVersion(_ws.Load(), IngestStage.QuarantineTable);
+
+        _ws.WriteRaw("empty.csv", "");
+        _ws.WriteRaw("header-only.csv", SmallConfig.Header + "\n");
+        var result = _ws.Run(new IngestStage());
+
+        Assert.True(result.Ran);
+        Assert.Equal(raw, LakeTables.LatestVersion(_ws.Load(), "raw"));
+        Assert.Equal(quarantine, LakeTables.LatestVersion(_ws.Load(), IngestStage.QuarantineTable));
+        Assert.False(_ws.Run(new IngestStage()).Ran);
+    }
+
+    [Fact]
+    public void A_refused_file_names_the_ways_out_and_quarantine_file_lets_the_next_run_through()
+    {
+        _ws.WriteRaw("good.csv", SmallConfig.Rows(5));
+        _ws.WriteRaw("bad.csv", SmallConfig.Header + "\n100,x,Oslo,1,yes\n101,y,Oslo,1,yes\n\n102,30,Oslo,1,yes\n");
+        var ex = Assert.Throws<CtBuildException>(() => _ws.Run(new IngestStage()));
+        Assert.Contains("remove it from the raw folder", ex.Message);
+        Assert.Contains("ctb ingest --quarantine-file bad.csv", ex.Message);
+
+        var result = _ws.Run(new IngestStage { QuarantineFiles = ["bad.csv"] });
+
+        Assert.Equal(5, Count("raw"));
+        Assert.Equal([2L, 3, 5], Quarantined("bad.csv").Select(q => q.Line));
+        Assert.Equal(1, Count(IngestStage.QuarantineTable, "line = 5 AND record = '102,30,Oslo,1,yes'"));
+        Assert.Equal("3", result.Outputs!.Get("rows.quarantined"));
+        _ws.WriteRaw("c.csv", SmallConfig.Rows(2, firstId: 300, seed: 3));
+        Assert.True(_ws.Run(new IngestStage()).Ran); // bad.csv counts as ingested now: the plain stage goes on
+        Assert.Equal(7, Count("raw"));
+    }
+
+    [Fact]
+    public void Quarantine_file_names_an_existing_raw_file()
+    {
+        _ws.WriteRaw("a.csv", SmallConfig.Rows(2));
+        var ex = Assert.Throws<ConfigException>(() => _ws.Run(new IngestStage { QuarantineFiles = ["nope.csv"] }));
+        Assert.Contains("no raw file named nope.csv", ex.Message);
+    }
+
+    [Fact]
+    public void A_re_delivered_file_is_warned_about_once()
+    {
+        _ws.WriteRaw("a.csv", SmallConfig.Rows(4));
+        _ws.Run(new IngestStage());
+        _ws.WriteRaw("copy-of-a.csv", SmallConfig.Rows(4));
+        _ws.WriteRaw("b.csv", SmallConfig.Rows(2, firstId: 100, seed: 2));
+        _ws.Run(new IngestStage());
+        _ws.WriteRaw("c.csv", SmallConfig.Rows(2, firstId: 200, seed: 3));
+        _ws.Run(new IngestStage());
+        Assert.Single(_ws.Log.Lines, l => l.Contains("copy-of-a.csv has the same content"));
+    }
+
+    [Fact]
+    public void A_column_empty_in_every_row_is_warned_about_and_recorded()
+    {
+        _ws.WriteRaw("nulls.csv", SmallConfig.Header + "\n1,,Oslo,,yes\n2,,Lima,,no\n");
+        _ws.Run(new IngestStage());
+        Assert.Contains(_ws.Log.Lines, l => l.Contains("nulls.csv: column(s) empty in every row: age, score"));
+        var files = LakeTables.Open(_ws.Load(), "raw").History().First().OperationParameters["files"];
+        Assert.Contains("\"EmptyColumns\":[\"age\",\"score\"]", files);
+        var flagged = IngestStage.EmptyColumnsUpTo(LakeTables.Open(_ws.Load(), "raw"), 0);
+        Assert.Equal("nulls.csv", flagged.Single().File);
+        Assert.Equal(["age", "score"], flagged.Single().Columns);
     }
 }

@@ -9,17 +9,22 @@ using static CtBuild.Storage.DuckDb;
 
 namespace CtBuild.Ingest.Benchmarks;
 
-/// <summary>Figures of one ingest benchmark run; the times of (a) and (b) are medians of interleaved repeats.</summary>
-public sealed record IngestBenchmarkResult(
-    long Rows, int Columns, long CsvBytes,
-    IReadOnlyList<double> DuckDbCopyRuns, IReadOnlyList<double> IngestRuns, double IngestWithBadRowsSeconds, long BadRows,
-    long PeakWorkingSetBytes, int NoOpFiles, long NoOpBytes, double NoOpFirstIngestSeconds, double NoOpSeconds)
+/// <summary>One input format timed both ways: DuckDB's own copy of the file to Parquet, and Ingest of it into the lake.</summary>
+public sealed record FormatTiming(string Format, string File, long Bytes, long GoodRows, IReadOnlyList<double> DuckDbRuns, IReadOnlyList<double> IngestRuns, double Goal)
 {
-    public double DuckDbCopySeconds => Median(DuckDbCopyRuns);
-    public double IngestSeconds => Median(IngestRuns);
-    public double Ratio => IngestSeconds / DuckDbCopySeconds;
+    public double DuckDbSeconds => IngestBenchmarkResult.Median(DuckDbRuns);
+    public double IngestSeconds => IngestBenchmarkResult.Median(IngestRuns);
+    public double Ratio => IngestSeconds / DuckDbSeconds;
+}
 
-    static double Median(IReadOnlyList<double> xs)
+/// <summary>Figures of one ingest benchmark run; the times are medians of interleaved repeats (A B A B …).</summary>
+public sealed record IngestBenchmarkResult(
+    long Rows, int Columns, long BadRows, IReadOnlyList<FormatTiming> Formats, long PeakWorkingSetBytes,
+    int ManyFiles, long ManyBytes, IReadOnlyList<double> ManyDuckDbRuns, IReadOnlyList<double> ManyIngestRuns, double NoOpSeconds, string Load)
+{
+    public double ManyRatio => Median(ManyIngestRuns) / Median(ManyDuckDbRuns);
+
+    internal static double Median(IReadOnlyList<double> xs)
     {
         var sorted = xs.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
@@ -27,97 +32,137 @@ public sealed record IngestBenchmarkResult(
 
     public string Format()
     {
-        static string Runs(IReadOnlyList<double> xs) => xs.Count < 2 ? "" : "   runs: " + string.Join(", ", xs.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)));
+        static string Runs(IReadOnlyList<double> xs) => string.Join(", ", xs.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)));
         var s = new StringBuilder();
-        s.AppendLine(CultureInfo.InvariantCulture, $"CSV: {Rows:N0} rows x {Columns} columns, {CsvBytes / 1e6:0} MB; medians of {IngestRuns.Count} interleaved run(s)");
-        s.AppendLine(CultureInfo.InvariantCulture, $"  (a) DuckDB alone, CSV -> Parquet      {DuckDbCopySeconds,8:0.00} s{Runs(DuckDbCopyRuns)}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"  (b) CtBuild Ingest into the lake      {IngestSeconds,8:0.00} s{Runs(IngestRuns)}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"      (hash, capture, numbered copy, contract, Delta commit)");
-        s.AppendLine(CultureInfo.InvariantCulture, $"  ratio (b)/(a)                         {Ratio,8:0.00}    goal <= 1.5");
-        s.AppendLine(CultureInfo.InvariantCulture, $"  peak working set of this process      {PeakWorkingSetBytes / 1048576.0,8:0} MiB goal < 2048");
-        if (BadRows > 0)
-            s.AppendLine(CultureInfo.InvariantCulture, $"  (b) with {BadRows:N0} rows breaking a rule {IngestWithBadRowsSeconds,6:0.00} s   (a second read finds them; {IngestWithBadRowsSeconds / DuckDbCopySeconds:0.00} x (a))");
-        if (NoOpFiles > 0)
+        var runs = Formats.Count > 0 ? Formats[0].IngestRuns.Count : 0;
+        s.AppendLine(CultureInfo.InvariantCulture, $"{Rows:N0} rows x {Columns} columns; medians of {runs} interleaved run(s) (DuckDB, Ingest, DuckDB, Ingest, …); load average {Load}");
+        s.AppendLine("  input                          DuckDB copy   CtBuild Ingest   ratio   goal");
+        foreach (var f in Formats)
+            s.AppendLine(CultureInfo.InvariantCulture, $"  {f.Format,-28} {f.DuckDbSeconds,9:0.00} s {f.IngestSeconds,12:0.00} s {f.Ratio,9:0.00}   <= {f.Goal:0.0}   ({f.Bytes / 1e6:0} MB; DuckDB {Runs(f.DuckDbRuns)}; Ingest {Runs(f.IngestRuns)})");
+        s.AppendLine("  (Ingest: hash, capture, numbered copy, contract checks, quarantine, Delta commit; the file is read once)");
+        s.AppendLine(CultureInfo.InvariantCulture, $"  peak working set of this process {PeakWorkingSetBytes / 1048576.0,8:0} MiB   goal < 1024");
+        if (ManyFiles > 0)
         {
-            s.AppendLine(CultureInfo.InvariantCulture, $"No-op ingest: {NoOpFiles} files, {NoOpBytes / 1e9:0.00} GB (first ingest took {NoOpFirstIngestSeconds:0.0} s)");
-            s.AppendLine(CultureInfo.InvariantCulture, $"  no-op ingest (nothing new)            {NoOpSeconds,8:0.000} s   goal < 1");
+            s.AppendLine(CultureInfo.InvariantCulture, $"{ManyFiles} files, {ManyBytes / 1e9:0.00} GB, first ingest vs DuckDB reading them in one read_csv of a glob:");
+            s.AppendLine(CultureInfo.InvariantCulture, $"  DuckDB glob -> Parquet {Median(ManyDuckDbRuns),8:0.00} s   CtBuild Ingest {Median(ManyIngestRuns),8:0.00} s   ratio {ManyRatio:0.00}   goal <= 1.5   (DuckDB {Runs(ManyDuckDbRuns)}; Ingest {Runs(ManyIngestRuns)})");
+            s.AppendLine(CultureInfo.InvariantCulture, $"  no-op ingest (nothing new)  {NoOpSeconds,8:0.000} s   goal < 1");
         }
         return s.ToString();
     }
 }
 
 /// <summary>
-/// Times DuckDB's own CSV-to-Parquet copy against CtBuild's Ingest of the same generated file (20 mixed
-/// columns), interleaved so a busy moment of the machine hits both; then the same Ingest of a copy
-/// where some rows break the contract; then a no-op Ingest over a folder of many files, which must not
-/// re-read them.
+/// Times DuckDB's own copy to Parquet against CtBuild's Ingest of the same generated file (20 mixed columns), for a
+/// clean CSV, a CSV where one row in a thousand breaks a rule, a gzipped CSV, Parquet and JSON lines; interleaved so a
+/// busy moment of the shared machine hits both. Then the first ingest of a folder of many files against DuckDB
+/// reading them in one glob, and a no-op ingest of that folder, which must not re-read them.
 /// </summary>
 public static class IngestBenchmark
 {
     const int IntColumns = 7, DoubleColumns = 6, StringColumns = 6; // + label = 20
 
-    public static IngestBenchmarkResult Run(long rows, int noOpFiles, long noOpMegabytes, string workDir, IPipelineLog log, int repeats = 3)
+    public static IngestBenchmarkResult Run(long rows, int manyFiles, long manyMegabytes, string workDir, IPipelineLog log, int repeats = 3)
     {
         Directory.CreateDirectory(workDir);
-        var csv = Path.Combine(workDir, "bench.csv");
-        log.Info($"generating {rows:N0} rows ...");
-        using (var db = DuckDb.Open(Path.Combine(workDir, "spill")))
-            db.Exec($"COPY ({GeneratorSql(rows, 0)}) TO {Literal(csv)} (HEADER, DELIMITER ',')");
-        var csvBytes = new FileInfo(csv).Length;
-
-        var duck = new List<double>();
-        var ingest = new List<double>();
-        for (var run = 1; run <= repeats; run++)
-        {
-            log.Info($"(a) DuckDB CSV -> Parquet, run {run}/{repeats} ...");
-            var clock = Stopwatch.StartNew();
-            using (var db = DuckDb.Open(Path.Combine(workDir, "spill")))
-                db.Exec($"COPY (SELECT * FROM read_csv({Literal(csv)})) TO {Literal(Path.Combine(workDir, "duckdb.parquet"))} (FORMAT parquet)");
-            duck.Add(clock.Elapsed.TotalSeconds);
-
-            log.Info($"(b) CtBuild Ingest, run {run}/{repeats} ...");
-            ingest.Add(TimeIngest(csv, Path.Combine(workDir, $"ws-{run}"), log, expectedRows: rows));
-        }
-        var peak = Process.GetCurrentProcess().PeakWorkingSet64;
-
-        // The same file with one row in a thousand breaking a rule (int_1 below its minimum of 0).
         var badRows = rows / 1000;
-        var withBad = Path.Combine(workDir, "bench-bad.csv");
-        using (var db = DuckDb.Open(Path.Combine(workDir, "spill")))
-            db.Exec($"COPY (SELECT * REPLACE (CASE WHEN id % 1000 = 7 THEN -1 ELSE int_1 END AS int_1) FROM ({GeneratorSql(rows, 0)})) TO {Literal(withBad)} (HEADER, DELIMITER ',')");
-        log.Info("(b) CtBuild Ingest of the file with bad rows ...");
-        var bad = TimeIngest(withBad, Path.Combine(workDir, "ws-bad"), log, expectedRows: rows - badRows);
-
-        double first = 0, noop = 0;
-        long noOpBytes = 0;
-        if (noOpFiles > 0)
+        var inputs = new List<(string Format, string File, string Read, long Good, double Goal)>
         {
-            var many = Workspace(Path.Combine(workDir, "many"));
-            var rowsPerFile = Math.Max(1, noOpMegabytes * 1_000_000 / noOpFiles / 105); // ~105 bytes a row
-            log.Info($"generating {noOpFiles} files of {rowsPerFile:N0} rows ...");
+            ("CSV, clean", "bench.csv", "read_csv", rows, 1.3),
+            ("CSV, 0.1% rows break a rule", "bench-bad.csv", "read_csv", rows - badRows, 1.6),
+            ("gzipped CSV", "bench.csv.gz", "read_csv", rows, 1.3),
+            ("Parquet", "bench.parquet", "read_parquet", rows, 1.3),
+            ("JSON lines", "bench.jsonl", "read_json", rows, 1.3),
+        };
+        log.Info($"generating {rows:N0} rows in {inputs.Count} files ...");
+        using (var db = DuckDb.Open(Path.Combine(workDir, "spill")))
+        {
+            // One row in a thousand has int_1 below its minimum of 0.
+            var bad = $"SELECT * REPLACE (CASE WHEN id % 1000 = 7 THEN -1 ELSE int_1 END AS int_1) FROM ({GeneratorSql(rows, 0)})";
+            db.Exec($"COPY ({GeneratorSql(rows, 0)}) TO {Literal(Path.Combine(workDir, "bench.csv"))} (HEADER, DELIMITER ',')");
+            db.Exec($"COPY ({bad}) TO {Literal(Path.Combine(workDir, "bench-bad.csv"))} (HEADER, DELIMITER ',')");
+            db.Exec($"COPY ({GeneratorSql(rows, 0)}) TO {Literal(Path.Combine(workDir, "bench.csv.gz"))} (HEADER, DELIMITER ',', COMPRESSION gzip)");
+            db.Exec($"COPY ({GeneratorSql(rows, 0)}) TO {Literal(Path.Combine(workDir, "bench.parquet"))} (FORMAT parquet)");
+            db.Exec($"COPY ({GeneratorSql(rows, 0)}) TO {Literal(Path.Combine(workDir, "bench.jsonl"))} (FORMAT json)");
+        }
+
+        var duck = inputs.Select(_ => new List<double>()).ToList();
+        var ingest = inputs.Select(_ => new List<double>()).ToList();
+        for (var run = 1; run <= repeats; run++)
+            for (var k = 0; k < inputs.Count; k++)
+            {
+                var (format, file, read, good, _) = inputs[k];
+                var path = Path.Combine(workDir, file);
+                log.Info($"{format}, run {run}/{repeats}: DuckDB copy ...");
+                duck[k].Add(TimeDuckDbCopy($"SELECT * FROM {read}({Literal(path)})", workDir));
+                log.Info($"{format}, run {run}/{repeats}: CtBuild Ingest ...");
+                ingest[k].Add(TimeIngest(path, Path.Combine(workDir, $"ws-{k}-{run}"), log, expectedRows: good));
+            }
+        var peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        var formats = inputs.Select((x, k) => new FormatTiming(x.Format, x.File, new FileInfo(Path.Combine(workDir, x.File)).Length, x.Good, duck[k], ingest[k], x.Goal)).ToList();
+
+        var manyDuck = new List<double>();
+        var manyIngest = new List<double>();
+        double noop = 0;
+        long manyBytes = 0;
+        if (manyFiles > 0)
+        {
+            var folder = Path.Combine(workDir, "many");
+            Directory.CreateDirectory(folder);
+            var rowsPerFile = Math.Max(1, manyMegabytes * 1_000_000 / manyFiles / 105); // ~105 bytes a row
+            log.Info($"generating {manyFiles} files of {rowsPerFile:N0} rows ...");
             using (var db = DuckDb.Open(Path.Combine(workDir, "spill")))
             {
                 db.Exec($"CREATE TABLE chunk AS {GeneratorSql(rowsPerFile, 0)}");
-                for (var i = 0; i < noOpFiles; i++)
-                    db.Exec($"COPY (SELECT * REPLACE (id + {(long)i * rowsPerFile} AS id) FROM chunk) TO {Literal(Path.Combine(many.RawDir, $"part-{i:D4}.csv"))} (HEADER, DELIMITER ',')");
+                for (var i = 0; i < manyFiles; i++)
+                    db.Exec($"COPY (SELECT * REPLACE (id + {(long)i * rowsPerFile} AS id) FROM chunk) TO {Literal(Path.Combine(folder, $"part-{i:D4}.csv"))} (HEADER, DELIMITER ',')");
             }
-            noOpBytes = Directory.EnumerateFiles(many.RawDir).Sum(f => new FileInfo(f).Length);
-            var clock = Stopwatch.StartNew();
-            StageRunner.Run(new IngestStage(), new StageContext(many, log, new RunOptions()));
-            first = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            var again = StageRunner.Run(new IngestStage(), new StageContext(many, new MemoryLog(), new RunOptions()));
-            noop = clock.Elapsed.TotalSeconds;
-            if (again.Ran) throw new InvalidOperationException("the no-op ingest ran; the benchmark is invalid");
+            manyBytes = Directory.EnumerateFiles(folder).Sum(f => new FileInfo(f).Length);
+            for (var run = 1; run <= Math.Min(repeats, 2); run++)
+            {
+                log.Info($"{manyFiles} files, run {run}: DuckDB glob copy ...");
+                manyDuck.Add(TimeDuckDbCopy($"SELECT * FROM read_csv({Literal(Path.Combine(folder, "*.csv"))})", workDir));
+                log.Info($"{manyFiles} files, run {run}: CtBuild Ingest ...");
+                var ws = Workspace(Path.Combine(workDir, $"many-ws-{run}"));
+                Directory.Delete(ws.RawDir);
+                Directory.Move(folder, ws.RawDir);
+                var clock = Stopwatch.StartNew();
+                var first = StageRunner.Run(new IngestStage(), new StageContext(ws, log, new RunOptions()));
+                manyIngest.Add(clock.Elapsed.TotalSeconds);
+                if (first.Outputs!.Get("rows.good") != (rowsPerFile * manyFiles).ToString(CultureInfo.InvariantCulture))
+                    throw new InvalidOperationException($"Ingest of the {manyFiles} files put {first.Outputs.Get("rows.good")} rows in raw, expected {rowsPerFile * manyFiles}; the benchmark is invalid");
+                if (run == 1)
+                {
+                    clock.Restart();
+                    var again = StageRunner.Run(new IngestStage(), new StageContext(ws, new MemoryLog(), new RunOptions()));
+                    noop = clock.Elapsed.TotalSeconds;
+                    if (again.Ran) throw new InvalidOperationException("the no-op ingest ran; the benchmark is invalid");
+                }
+                Directory.Move(ws.RawDir, folder);
+                Directory.Delete(ws.Root, recursive: true);
+            }
         }
-        return new IngestBenchmarkResult(rows, 20, csvBytes, duck, ingest, bad, badRows, peak, noOpFiles, noOpBytes, first, noop);
+        return new IngestBenchmarkResult(rows, 20, badRows, formats, peak, manyFiles, manyBytes, manyDuck, manyIngest, noop, LoadAverage());
     }
 
+    static double TimeDuckDbCopy(string select, string workDir)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var db = DuckDb.Open(Path.Combine(workDir, "spill")))
+            db.Exec($"COPY ({select}) TO {Literal(Path.Combine(workDir, "duckdb.parquet"))} (FORMAT parquet)");
+        var seconds = clock.Elapsed.TotalSeconds;
+        File.Delete(Path.Combine(workDir, "duckdb.parquet"));
+        return seconds;
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages, to print beside the figures (the machine may be shared).</summary>
+    static string LoadAverage() => File.Exists("/proc/loadavg")
+        ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
     /// <summary>Ingests a copy of <paramref name="csv"/> into a new workspace; checks the row count so a broken run cannot look fast.</summary>
-    static double TimeIngest(string csv, string root, IPipelineLog log, long expectedRows)
+    static double TimeIngest(string input, string root, IPipelineLog log, long expectedRows)
     {
         var ws = Workspace(root);
-        File.Copy(csv, Path.Combine(ws.RawDir, "bench.csv"));
+        File.Copy(input, Path.Combine(ws.RawDir, Path.GetFileName(input)));
         var clock = Stopwatch.StartNew();
         var result = StageRunner.Run(new IngestStage(), new StageContext(ws, log, new RunOptions()));
         var seconds = clock.Elapsed.TotalSeconds;

@@ -12,18 +12,21 @@ public sealed class IngestBenchmarkTests : IDisposable
     public void Dispose() => _tmp.Dispose();
 
     [Fact]
-    public void A_small_run_ingests_every_row_and_reports_both_times_and_the_no_op()
+    public void A_small_run_ingests_every_row_of_every_format_and_reports_each_ratio_and_the_many_files()
     {
-        var result = IngestBenchmark.Run(rows: 5_000, noOpFiles: 4, noOpMegabytes: 1, Path.Combine(_tmp.Root, "bench"), new MemoryLog(), repeats: 2);
+        var result = IngestBenchmark.Run(rows: 5_000, manyFiles: 4, manyMegabytes: 1, Path.Combine(_tmp.Root, "bench"), new MemoryLog(), repeats: 1);
 
-        Assert.Equal(2, result.DuckDbCopyRuns.Count);
-        Assert.Equal(2, result.IngestRuns.Count);
+        Assert.Equal(["CSV, clean", "CSV, 0.1% rows break a rule", "gzipped CSV", "Parquet", "JSON lines"], result.Formats.Select(f => f.Format));
+        Assert.All(result.Formats, f => Assert.Single(f.DuckDbRuns));
+        Assert.All(result.Formats, f => Assert.Single(f.IngestRuns));
         Assert.Equal(5, result.BadRows);
-        Assert.True(result.CsvBytes > 5_000 * 50);
-        Assert.Equal(4, result.NoOpFiles);
+        Assert.Equal(4_995, result.Formats[1].GoodRows);
+        Assert.Equal(4, result.ManyFiles);
+        Assert.Single(result.ManyIngestRuns);
         var text = result.Format();
-        Assert.Contains("ratio (b)/(a)", text);
+        Assert.Contains("JSON lines", text);
+        Assert.Contains("one read_csv of a glob", text);
         Assert.Contains("no-op ingest (nothing new)", text);
-        Assert.Equal(new[] { "bench.csv", "duckdb.parquet", "bench-bad.csv" }.Order(), Directory.EnumerateFiles(Path.Combine(_tmp.Root, "bench")).Select(Path.GetFileName).Order());
+        Assert.Contains("load average", text);
     }
 }
