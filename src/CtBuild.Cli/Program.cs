@@ -81,6 +81,8 @@ app.Configure(config =>
             .WithExample("bench", "tune", "--trials", "40");
         bench.AddCommand<BenchBootstrapCommand>("bootstrap").WithDescription("Sorted-once bootstrap vs naive, and DeLong, on 1M rows.")
             .WithExample("bench", "bootstrap");
+        bench.AddCommand<BenchGateCommand>("gate").WithDescription("The gate on simulated champion/candidate pairs: promotion rates per rule and guard, 20-retrain flip probability.")
+            .WithExample("bench", "gate", "--decisions", "200");
         bench.AddCommand<BenchIngestCommand>("ingest").WithDescription("DuckDB's CSV→Parquet copy vs CtBuild's Ingest of the same file; no-op ingest over many files.")
             .WithExample("bench", "ingest", "--rows", "5000000");
     });

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using CtBuild.Configuration;
 using CtBuild.Pipeline;
-using CtBuild.Stages;
 using CtBuild.Storage;
 using static CtBuild.Storage.DuckDb;
 
@@ -103,10 +102,10 @@ public static class IngestBenchmark
             }
             noOpBytes = Directory.EnumerateFiles(many.RawDir).Sum(f => new FileInfo(f).Length);
             var clock = Stopwatch.StartNew();
-            StageRunner.Run(new IngestStage(), new StageContext(many, log, new RunOptions()));
+            StageRunner.Run(PipelineDefinition.Get("ingest"), new StageContext(many, log, new RunOptions()));
             first = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            var again = StageRunner.Run(new IngestStage(), new StageContext(many, new MemoryLog(), new RunOptions()));
+            var again = StageRunner.Run(PipelineDefinition.Get("ingest"), new StageContext(many, new MemoryLog(), new RunOptions()));
             noop = clock.Elapsed.TotalSeconds;
             if (again.Ran) throw new InvalidOperationException("the no-op ingest ran; the benchmark is invalid");
         }
@@ -119,7 +118,7 @@ public static class IngestBenchmark
         var ws = Workspace(root);
         File.Copy(csv, Path.Combine(ws.RawDir, "bench.csv"));
         var clock = Stopwatch.StartNew();
-        var result = StageRunner.Run(new IngestStage(), new StageContext(ws, log, new RunOptions()));
+        var result = StageRunner.Run(PipelineDefinition.Get("ingest"), new StageContext(ws, log, new RunOptions()));
         var seconds = clock.Elapsed.TotalSeconds;
         var good = long.Parse(result.Outputs!.Get("rows.good")!, CultureInfo.InvariantCulture);
         if (good != expectedRows)

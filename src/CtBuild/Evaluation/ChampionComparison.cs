@@ -1,0 +1,159 @@
+using CtBuild.Configuration;
+using CtBuild.Lake;
+using CtBuild.Pipeline;
+using CtBuild.Registry;
+using CtBuild.Storage;
+using CtBuild.Tracking;
+using CtBuild.Training;
+using Microsoft.ML;
+using static CtBuild.Storage.DuckDb;
+
+namespace CtBuild.Evaluation;
+
+/// <summary>A model scored against the workspace's champion: the gate's decision and which champion it was about.</summary>
+/// <param name="SignatureDifferences">How the champion's input signature differs from the model's, in words; empty when equal.</param>
+public sealed record ChampionComparison(GateDecision Decision, int? ChampionVersion, string? ChampionSha256, IReadOnlyList<string> SignatureDifferences)
+{
+    /// <summary>
+    /// Scores the model at <paramref name="modelPath"/> and the workspace's champion on the test split of
+    /// <paramref name="splits"/> and lets the gate decide with the workspace's evaluate options. Used by Evaluate
+    /// for the tuned candidate and by import for a model published from another environment. The pairing of
+    /// the two models' rows is verified (same keys, same order, same labels) before the gate sees them.
+    /// </summary>
+    public static ChampionComparison Score(Workspace ws, DeltaSnapshot splits, string modelPath,
+        FeatureSignature signature, IPipelineLog log)
+    {
+        var options = ws.Config.Evaluate;
+        var snapshot = new TestSnapshotRef(LakeTables.Splits, splits.Version);
+        var ml = new MLContext(1);
+
+        ModelInput test;
+        double[] candidateScores;
+        double[]? championScores = null;
+        string? unscorable = null;
+        IReadOnlyList<string> differences = [];
+        IReadOnlyDictionary<string, string?[]>? segments = null;
+        var (championVersion, championSha) = Champion(ws);
+        using (var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill")))
+        {
+            TestPairing.RequireUniqueKeys(db, splits, ws.Config.Split.Key, snapshot);
+            test = ModelInput.Load(db, splits, signature, "test", ws.Config.Split.Key);
+            candidateScores = ModelScoring.Score(ModelScoring.Load(ml, modelPath), test);
+            if (options.Segments.Count > 0)
+                segments = TestPairing.LoadSegments(db, splits, ws.Config.Split.Key, options.Segments, test, snapshot);
+            if (championVersion is { } v)
+            {
+                var registry = ModelRegistry.Open(ws.RegistryRoot);
+                var champion = registry.GetVersion(ws.Config.Name, v);
+                var championSignature = SignatureOf(champion, signature.Label);
+                differences = championSignature.Differences(signature);
+                var missing = championSignature.MissingFrom(splits.Schema.Select(f => f.Name));
+                if (missing.Count > 0)
+                    unscorable = $"champion v{v}'s input signature no longer matches the features ({string.Join(", ", differences)}); " +
+                                 $"column(s) {string.Join(", ", missing)} are gone, so it cannot be scored";
+                else
+                {
+                    registry.VerifyArtifacts(ws.Config.Name, v); // refuses a model file that does not match its sha256
+                    using var stream = registry.OpenModelFile(ws.Config.Name, v);
+                    var model = ml.Model.Load(stream, out _);
+                    var championTest = ModelInput.Load(db, splits, championSignature, "test", ws.Config.Split.Key);
+                    TestPairing.RequireSameRows(test, championTest, snapshot);
+                    championScores = ModelScoring.Score(model, championTest);
+                    if (differences.Count > 0)
+                        log.Warning($"the champion v{v} was trained on different features ({string.Join(", ", differences)}); it is scored through its own saved pipeline");
+                }
+            }
+        }
+
+        var decision = Gate.Decide(options, test.Labels, candidateScores, championScores, snapshot, unscorable, segments);
+        return new ChampionComparison(decision, championVersion, championSha, differences);
+    }
+
+    /// <summary>Logs a decision's figures and curves to an evaluation run.</summary>
+    public static void LogDecision(RunWriter run, GateDecision decision)
+    {
+        run.LogMetric("test_auc", decision.Candidate.Auc);
+        run.LogMetric("test_logloss", decision.Candidate.LogLoss);
+        if (decision.Champion is { } c) run.LogMetric("champion_test_auc", c.Auc);
+        if (decision.Bootstrap is { } b) { run.LogMetric("win_ratio", b.WinRatio); run.LogMetric("delta_auc_mean", b.MeanDelta); }
+        if (decision.Delta is { } d)
+        {
+            run.LogMetric("delta_auc", d.Observed);
+            run.LogMetric("delta_auc_lower_bound", d.LowerBound);
+            run.LogMetric("one_sided_p", d.OneSidedP);
+            run.LogMetric("delong_one_sided_p", d.DeLongOneSidedP);
+            run.LogMetric("detectable_delta_auc", d.MinimumDetectable);
+        }
+        if (decision.DeLong is { } l) run.LogMetric("delong_p", l.P);
+        run.LogArtifactText("roc.json", System.Text.Json.JsonSerializer.Serialize(decision.Candidate.Roc));
+        run.LogArtifactText("pr.json", System.Text.Json.JsonSerializer.Serialize(decision.Candidate.PrecisionRecall));
+    }
+
+    /// <summary>The champion's version and the sha256 of its model file, or nulls when there is none.</summary>
+    public static (int? Version, string? Sha256) Champion(Workspace ws)
+    {
+        if (!Directory.Exists(Path.Combine(ws.ModelsDir, ws.Config.Name))) return (null, null);
+        var registry = ModelRegistry.Open(ws.RegistryRoot);
+        var champion = registry.ResolveAlias(ws.Config.Name, ModelRegistry.ChampionAlias);
+        return champion is null ? (null, null) : (champion.Version, champion.Artifacts.FirstOrDefault(a => a.Name == CandidateModel.ModelFile)?.Sha256);
+    }
+
+    /// <summary>The registry stores the signature as (name, kind) columns; the order is the model's input order.</summary>
+    public static FeatureSignature SignatureOf(ModelVersion version, string label) => new(
+        version.InputSignature.Where(c => c.Type == "numeric").Select(c => c.Name).ToList(),
+        version.InputSignature.Where(c => c.Type == "categorical").Select(c => c.Name).ToList(),
+        label);
+}
+
+/// <summary>Checks that the candidate and the champion are compared on the same test rows.</summary>
+public static class TestPairing
+{
+    const int Named = 5;
+
+    /// <summary>Fails naming the duplicated keys when the split key is not unique in the test split.</summary>
+    public static void RequireUniqueKeys(DuckDB.NET.Data.DuckDBConnection db, DeltaSnapshot splits, string? key, TestSnapshotRef where)
+    {
+        if (key is null || splits.Schema.All(f => f.Name != key)) return;
+        var duplicates = db.Query($"""
+            SELECT CAST({Ident(key)} AS VARCHAR), count(*) FROM {splits.ToDuckDbSql()}
+            WHERE {LakeTables.SplitColumn} = 'test' GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC, 1
+            """, r => (Key: r.IsDBNull(0) ? "(null)" : r.GetString(0), Count: Convert.ToInt64(r.GetValue(1))));
+        if (duplicates.Count == 0) return;
+        var named = string.Join(", ", duplicates.Take(Named).Select(d => $"'{d.Key}' ({d.Count} rows)"));
+        throw new CtBuildException(
+            $"The split key '{key}' is not unique in the {where}: {duplicates.Count:N0} key(s) repeat, e.g. {named}. " +
+            "Rows with the same key have no fixed order, so the candidate and the champion could be scored on rows paired wrongly. " +
+            "Make the key unique in the features SQL (or set split.key to a unique column) and run again.");
+    }
+
+    /// <summary>Fails when the two models' rows differ in count, key order or labels.</summary>
+    public static void RequireSameRows(ModelInput candidate, ModelInput champion, TestSnapshotRef where)
+    {
+        if (candidate.Rows.Count != champion.Rows.Count)
+            throw new CtBuildException($"The candidate was scored on {candidate.Rows.Count:N0} rows of the {where} and the champion on {champion.Rows.Count:N0}: they must score the same rows. Run `ctb evaluate --force`; if it persists, report it.");
+        for (int i = 0; i < candidate.Rows.Count; i++)
+        {
+            if (candidate.RowKeys[i] != champion.RowKeys[i])
+                throw new CtBuildException($"Row {i:N0} of the {where} is key '{candidate.RowKeys[i]}' for the candidate but '{champion.RowKeys[i]}' for the champion: the two models must score the same rows in the same order. Check that split.key is unique and run `ctb evaluate --force`.");
+            if (candidate.Rows[i].Label != champion.Rows[i].Label)
+                throw new CtBuildException($"Row {i:N0} of the {where} (key '{candidate.RowKeys[i]}') has label {candidate.Rows[i].Label} for the candidate but {champion.Rows[i].Label} for the champion: both must be read from the same label column.");
+        }
+    }
+
+    /// <summary>The values of each segment column for the test rows, in the rows' order (checked by key).</summary>
+    public static IReadOnlyDictionary<string, string?[]> LoadSegments(DuckDB.NET.Data.DuckDBConnection db, DeltaSnapshot splits, string? key,
+        IReadOnlyList<string> columns, ModelInput test, TestSnapshotRef where)
+    {
+        var names = splits.Schema.Select(f => f.Name).ToList();
+        foreach (var column in columns)
+            if (!names.Contains(column))
+                throw new ConfigException($"evaluate.segments names '{column}', which is not a column of {LakeTables.Splits} v{splits.Version} (columns: {string.Join(", ", names)}). Output it from the features SQL (add it to features.exclude if it is no feature), or remove it from evaluate.segments.");
+        var order = ModelInput.OrderBy(splits, key);
+        var select = string.Join(", ", columns.Select(c => $"CAST({Ident(c)} AS VARCHAR)").Prepend($"CAST({order} AS VARCHAR)"));
+        var rows = db.Query($"SELECT {select} FROM {splits.ToDuckDbSql()} t WHERE {LakeTables.SplitColumn} = 'test' ORDER BY {order}",
+            r => Enumerable.Range(0, columns.Count + 1).Select(i => r.IsDBNull(i) ? null : r.GetString(i)).ToArray());
+        if (rows.Count != test.Rows.Count || rows.Where((r, i) => r[0] != test.RowKeys[i]).Any())
+            throw new CtBuildException($"The segment values of the {where} do not line up with the scored rows. Run `ctb evaluate --force`.");
+        return columns.Select((c, j) => (c, rows.Select(r => r[j + 1]).ToArray())).ToDictionary(x => x.c, x => x.Item2);
+    }
+}
