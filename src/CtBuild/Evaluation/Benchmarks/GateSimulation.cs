@@ -53,6 +53,8 @@ public sealed record GateSimulationResult(
             }
         }
         sb.AppendLine();
+        double spread = 1.96 * Math.Sqrt(0.05 * 0.95 / DecisionsPerCell);
+        sb.AppendLine($"Each rate comes from {DecisionsPerCell:N0} decisions: a true 5% rate reads between {Percent(Math.Max(0, 0.05 - spread))} and {Percent(0.05 + spread)} in 95% of runs.");
         foreach (var g in Goals)
             sb.AppendLine($"{(g.Met ? "met" : "NOT met")}: {g.Goal}: {Percent(g.Value)} (limit {Percent(g.Limit)})");
         return sb.ToString().TrimEnd();
