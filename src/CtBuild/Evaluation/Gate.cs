@@ -74,13 +74,16 @@ public static class Gate
         string figures = $"ΔAUC {Signed(delta.Observed)} on the full test set (bootstrap mean {Signed(delta.BootstrapMean)}); " +
                          $"AUC {Fixed(candidate.Auc)} vs {Fixed(champion.Auc)}; two-sided 95% interval [{Signed(delta.TwoSidedLower)}, {Signed(delta.TwoSidedUpper)}]; " +
                          $"DeLong z = {deLong.Z.ToString("0.00", CultureInfo.InvariantCulture)}, one-sided p = {PValue(delta.DeLongOneSidedP)}, two-sided p = {PValue(delta.DeLongTwoSidedP)}";
-        string power = $"power: a true gain under {Signed(delta.MinimumDetectable)} can't be seen with 80% probability on " +
+        string power = delta.StandardError == 0
+            ? "power: the two models rank the test rows alike (SE of ΔAUC 0), so no resample can tell them apart"
+            : $"power: a true gain under {Signed(delta.MinimumDetectable)} can't be seen with 80% probability on " +
                        $"{labels.Length:N0} test rows ({positives:N0} positive) at these models' correlation (SE of ΔAUC {delta.StandardError.ToString("0.0000", CultureInfo.InvariantCulture)})";
         string headline = $"ΔAUC {Signed(delta.Observed)} (bootstrap mean {Signed(delta.BootstrapMean)}), " +
                           $"one-sided {Level(options.BootstrapRatio)} lower bound {Signed(delta.LowerBound)}, p = {PValue(delta.OneSidedP)}";
         string reason = promote
             ? $"promoted: {criteria.Count(c => c.Verdict == CriterionVerdict.Pass)} criteria passed; {headline}; DeLong one-sided p = {PValue(delta.DeLongOneSidedP)}"
-            : $"kept champion: {blocking!.Name} blocked ({blocking.Line}); {headline}; a gain under {Signed(delta.MinimumDetectable)} can't be seen with 80% probability on {labels.Length:N0} test rows";
+            : $"kept champion: {blocking!.Name} blocked ({blocking.Line}); {headline}" + (delta.StandardError == 0 ? "; the two models rank the test rows alike"
+                : $"; a gain under {Signed(delta.MinimumDetectable)} can't be seen with 80% probability on {labels.Length:N0} test rows");
         var reasons = criteria.Select(c => $"{Verdict(c.Verdict)} {c.Line}").Append(figures).Append(power).ToList();
         return new GateDecision(promote, promote ? GateOutcome.Promote : GateOutcome.KeepChampion, reason, reasons,
             testSnapshot, options, candidate, champion, null, bootstrap, deLong)
