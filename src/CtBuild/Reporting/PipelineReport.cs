@@ -93,9 +93,15 @@ public sealed record Decision(
     public string DecidedBy { get; init; } = "";
 }
 
+/// <summary>What a gate criterion said: it allowed the promotion, blocked it, or is shown without being gated on.</summary>
+public enum CriterionStatus { Pass, Block, Reported }
+
 /// <summary>One gate criterion as reported.</summary>
-/// <param name="Verdict"><c>pass</c>, <c>block</c> or <c>reported</c> (shown, not gated on).</param>
-public sealed record Criterion(string Name, string Verdict, string Line);
+public sealed record Criterion(string Name, CriterionStatus Status, string Line)
+{
+    /// <summary><c>pass</c>, <c>block</c> or <c>reported</c>, as templates print and compare it.</summary>
+    public string Verdict => Status.ToString().ToLowerInvariant();
+}
 
 /// <summary>A table at one version.</summary>
 public sealed record TableSnapshot(string Table, long Version);

@@ -81,7 +81,10 @@ public sealed class ReportStage : Stage
             ObservedDeltaAuc = d.Delta?.Observed, LowerBound = d.Delta?.LowerBound, OneSidedP = d.Delta?.OneSidedP,
             DeLongOneSidedP = d.Delta?.DeLongOneSidedP, MinimumDetectable = d.Delta?.MinimumDetectable,
             TestRows = d.Candidate.Rows, TestPositives = d.Candidate.Positives, DecidedBy = d.DecidedBy,
-            Criteria = d.Criteria.Select(c => new R.Criterion(c.Name, c.Verdict.ToString().ToLowerInvariant(), c.Line)).ToList(),
+            Criteria = d.Criteria.Select(c => new R.Criterion(c.Name, c.Verdict switch
+            {
+                CriterionVerdict.Pass => CriterionStatus.Pass, CriterionVerdict.Block => CriterionStatus.Block, _ => CriterionStatus.Reported,
+            }, c.Line)).ToList(),
         };
 
         var dataVersions = Promotion.DataVersions(ws, candidate.SplitsVersion);

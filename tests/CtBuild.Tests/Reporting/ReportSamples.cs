@@ -29,9 +29,9 @@ public static class ReportSamples
                 TestRows = 9_635, TestPositives = 2_309, DecidedBy = "all criteria",
                 Criteria =
                 [
-                    new Criterion("rule", "pass", "rule: candidate wins 97.9% of 1,000 paired resamples ≥ 95.0% required: one-sided 95% lower bound of ΔAUC +0.0012 > 0, one-sided p = 0.021 ≤ 0.050"),
-                    new Criterion("guard", "pass", "guard (alpha spending): DeLong one-sided p = 0.0021 ≤ 0.0025 per decision (0.05 over a tenure of 20 retrains)"),
-                    new Criterion("segment sex = Female", "reported", "segment sex = Female (120 rows, 14 positive): ΔAUC +0.0100, reported only (gated from 200 rows and 10 of each class)"),
+                    new Criterion("rule", CriterionStatus.Pass, "rule: candidate wins 97.9% of 1,000 paired resamples ≥ 95.0% required: one-sided 95% lower bound of ΔAUC +0.0012 > 0, one-sided p = 0.021 ≤ 0.050"),
+                    new Criterion("guard", CriterionStatus.Pass, "guard (alpha spending): DeLong one-sided p = 0.0021 ≤ 0.0025 per decision (0.05 over a tenure of 20 retrains)"),
+                    new Criterion("segment sex = Female", CriterionStatus.Reported, "segment sex = Female (120 rows, 14 positive): ΔAUC +0.0100, reported only (gated from 200 rows and 10 of each class)"),
                 ],
             },
             new DataSummary(tables,
