@@ -87,6 +87,8 @@ app.Configure(config =>
             .WithExample("bench", "tune", "--trials", "40");
         bench.AddCommand<BenchBootstrapCommand>("bootstrap").WithDescription("Sorted-once bootstrap vs naive, and DeLong, on 1M rows.")
             .WithExample("bench", "bootstrap");
+        bench.AddCommand<BenchGateCommand>("gate").WithDescription("The gate on simulated champion/candidate pairs: promotion rates per rule and guard, 20-retrain flip probability.")
+            .WithExample("bench", "gate", "--decisions", "200");
         bench.AddCommand<BenchIngestCommand>("ingest").WithDescription("DuckDB's CSV→Parquet copy vs CtBuild's Ingest of the same file; no-op ingest over many files.")
             .WithExample("bench", "ingest", "--rows", "5000000");
         bench.AddCommand<BenchLakeCommand>("lake").WithDescription("Time to open a table after 1,000 and 10,000 appends, by full log replay vs from a checkpoint.")

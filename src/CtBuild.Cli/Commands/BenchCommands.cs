@@ -148,3 +148,27 @@ public sealed class BenchLakeCommand : Command<BenchLakeSettings>
         return 0;
     }
 }
+
+public sealed class BenchGateSettings : WorkspaceSettings
+{
+    [CommandOption("--decisions <N>")] [Description("Simulated decisions per true ΔAUC and test size (default 200).")]
+    public int Decisions { get; init; } = 200;
+
+    [CommandOption("--resamples <N>")] [Description("Paired resamples per decision (default 1000, as the gate).")]
+    public int Resamples { get; init; } = 1000;
+
+    public override ValidationResult Validate() =>
+        Decisions < 1 ? ValidationResult.Error("--decisions must be at least 1")
+        : Resamples < 100 ? ValidationResult.Error("--resamples must be at least 100") : base.Validate();
+}
+
+/// <summary><c>ctb bench gate</c>: promotion rates per rule and guard at known true ΔAUC, and the 20-retrain flip probability.</summary>
+public sealed class BenchGateCommand : Command<BenchGateSettings>
+{
+    public override int Execute(CommandContext context, BenchGateSettings settings, CancellationToken cancellation)
+    {
+        var result = GateSimulation.Run(settings.Decisions, settings.Resamples, progress: new Progress<string>(m => Console.Error.WriteLine(m)));
+        if (settings.Json) Console.WriteLine(result.ToJson()); else Console.WriteLine(result.ToTable());
+        return 0;
+    }
+}

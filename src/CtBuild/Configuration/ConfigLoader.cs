@@ -82,6 +82,7 @@ public static partial class ConfigLoader
         var t = m.Groups[1].Value;
         var friendly = t switch
         {
+            var s when Type.GetType(s.TrimEnd('.')) is { IsEnum: true } e => $"expected one of {string.Join(", ", Enum.GetNames(e).Select(JsonNamingPolicy.CamelCase.ConvertName))}",
             var s when s.Contains("Int32") => "expected a whole number",
             var s when s.Contains("Double") => "expected a number",
             var s when s.Contains("Boolean") => "expected true or false",

@@ -50,11 +50,7 @@ public static class ConfigValidator
         Check(t.EarlyStopping is null || t.EarlyStopping.Patience >= 1, "tune.earlyStopping.patience", "must be at least 1.");
         Check(t.Space.ValueKind == System.Text.Json.JsonValueKind.Object, "tune.space", "the search space must be an object.");
 
-        var e = c.Evaluate;
-        Check(e.BootstrapRatio is > 0 and <= 1, "evaluate.bootstrapRatio", "must be in (0, 1].");
-        Check(e.Resamples >= 100, "evaluate.resamples", "use at least 100 resamples.");
-        Check(e.MinAuc is >= 0 and <= 1, "evaluate.minAuc", "must be between 0 and 1.");
-        Check(e.Threshold is > 0 and < 1, "evaluate.threshold", "must be between 0 and 1.");
+        errors.AddRange(c.Evaluate.Errors().Select(e => new ConfigError($"evaluate.{e.Key}", e.Message)));
         Check(Durations.TryParse(c.Lock.Wait, out _), "lock.wait", $"'{c.Lock.Wait}' is not a duration like 0s, 30s or 10m.");
         Check(c.Lake.CheckpointInterval >= 0, "lake.checkpointInterval", "must be 0 (no checkpoints) or more.");
         Check(ByteSizes.TryParse(c.Lake.TargetFileSize, out var target) && target > 0, "lake.targetFileSize", $"'{c.Lake.TargetFileSize}' is not a size like 64MB or 1GB.");

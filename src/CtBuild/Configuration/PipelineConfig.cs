@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CtBuild.Evaluation;
 
 namespace CtBuild.Configuration;
 
@@ -19,7 +20,8 @@ public sealed record PipelineConfig
     [JsonRequired] public FeaturesConfig Features { get; init; } = new();
     public SplitConfig Split { get; init; } = new();
     [JsonRequired] public TuneConfig Tune { get; init; } = new();
-    public EvaluateConfig Evaluate { get; init; } = new();
+    /// <summary>The gate: its options, defaults and validation are <see cref="GateOptions"/>.</summary>
+    public GateOptions Evaluate { get; init; } = new();
     public ReportConfig Report { get; init; } = new();
     public PromoteConfig Promote { get; init; } = new();
     public LockConfig Lock { get; init; } = new();
@@ -134,20 +136,6 @@ public sealed record EarlyStoppingConfig
     /// <summary>Stop after this many finished trials without an improvement of at least <see cref="MinDelta"/>.</summary>
     public int Patience { get; init; } = 20;
     public double MinDelta { get; init; } = 0.0005;
-}
-
-public sealed record EvaluateConfig
-{
-    /// <summary>Promote when the candidate wins in at least this fraction of paired resamples.</summary>
-    public double BootstrapRatio { get; init; } = 0.95;
-    public int Resamples { get; init; } = 1000;
-    public int Seed { get; init; } = 7;
-    /// <summary>With no champion yet, the candidate's test AUC must reach this.</summary>
-    public double MinAuc { get; init; } = 0.75;
-    /// <summary>When set, the lower bound of the ΔAUC 95% interval must exceed it.</summary>
-    public double? MinGain { get; init; }
-    /// <summary>Probability threshold for the confusion matrix and threshold metrics.</summary>
-    public double Threshold { get; init; } = 0.5;
 }
 
 public sealed record ReportConfig

@@ -29,6 +29,22 @@ public static class NormalDistribution
     /// <summary>P(Z ≤ z) for a standard normal Z.</summary>
     public static double Cdf(double z) => 0.5 * Erfc(-z / Math.Sqrt(2.0));
 
+    /// <summary>One-sided p-value of a z statistic for the alternative "greater": P(Z ≥ z).</summary>
+    public static double UpperTailP(double z) => 0.5 * Erfc(z / Math.Sqrt(2.0));
+
+    /// <summary>The z with P(Z ≤ z) = <paramref name="p"/>, by bisection on <see cref="Cdf"/> (to 1e-12 in z).</summary>
+    public static double Quantile(double p)
+    {
+        if (!(p > 0 && p < 1)) return p == 0 ? double.NegativeInfinity : p == 1 ? double.PositiveInfinity : double.NaN;
+        double lo = -40, hi = 40;
+        while (hi - lo > 1e-12)
+        {
+            double mid = 0.5 * (lo + hi);
+            if (Cdf(mid) < p) lo = mid; else hi = mid;
+        }
+        return 0.5 * (lo + hi);
+    }
+
     /// <summary>Two-sided p-value of a z statistic: P(|Z| ≥ |z|).</summary>
     public static double TwoSidedP(double z) => Erfc(Math.Abs(z) / Math.Sqrt(2.0));
 

@@ -1,7 +1,8 @@
 using CtBuild.Configuration;
+using CtBuild.Evaluation;
+using CtBuild.Lake;
 using CtBuild.Pipeline;
 using CtBuild.Registry;
-using CtBuild.Stages;
 using CtBuild.Storage;
 using CtBuild.Tracking;
 using CtBuild.Training;
@@ -76,10 +77,9 @@ public static class BundleImporter
         var m = bundle.Manifest;
         if (m.Model != name)
             throw new BundleException($"Bundle {bundle.Id} holds model '{m.Model}' but this workspace's model is '{name}' ({ws.ConfigPath}). Import it into the workspace of '{m.Model}'.");
-        var splits = LakeTables.Latest(ws, SplitStage.Table, "split");
-        var signature = EvaluateStage.SignatureOf(bundle.Source, ws.Config.Features.Label);
-        var here = FeatureSignature.FromSchema(splits.Schema, ws.Config.Features.Label,
-            ws.Config.Features.Exclude.Append(SplitStage.SplitColumn).Append(ws.Config.Split.Key ?? ""));
+        var splits = LakeTables.Latest(ws, LakeTables.Splits, "split");
+        var signature = ChampionComparison.SignatureOf(bundle.Source, ws.Config.Features.Label);
+        var here = SplitRows.Signature(ws, splits);
         var mismatches = SignatureMismatches(signature, here, splits.Schema.Select(f => f.Name));
         if (mismatches.Count > 0)
             throw new BundleException($"Bundle {bundle.Id} ({m.Environment} v{m.Version}) does not fit the {ws.Environment} features (splits v{splits.Version}): " +
@@ -87,7 +87,7 @@ public static class BundleImporter
 
         var origin = $"imported from {m.Environment} v{m.Version}";
         var modelSha = m.Files.Single(f => f.Path == CandidateModel.ModelFile).Sha256;
-        if (EvaluateStage.Champion(ws) is ({ } current, { } currentSha) && currentSha == modelSha)
+        if (ChampionComparison.Champion(ws) is ({ } current, { } currentSha) && currentSha == modelSha)
         {
             // The same model in another bundle (e.g. published again with a signature): scoring it against itself says nothing.
             log.Info($"import: {bundle.Id} ({origin}) holds the model that is already champion v{current} here; nothing to do");
@@ -108,22 +108,22 @@ public static class BundleImporter
                 ["stage"] = "import", ["bundle"] = bundle.Id, ["bundle_manifest_sha256"] = bundle.ManifestSha256,
                 ["source"] = $"{m.Environment} v{m.Version}", ["signed"] = bundle.Signed ? "yes" : "no",
             });
-        run.LogInput(SplitStage.Table, splits.Version, splits.CommitInfo?.ContentDigest ?? "");
+        run.LogInput(LakeTables.Splits, splits.Version, splits.CommitInfo?.ContentDigest ?? "");
         run.LogParams(bundle.Source.TrainerParams);
-        var (decision, championVersion, _, _) = EvaluateStage.ScoreAgainstChampion(ws, splits, modelPath, signature, log);
+        var (decision, championVersion, _, _) = ChampionComparison.Score(ws, splits, modelPath, signature, log);
         run.SetTag("decision", decision.Outcome.ToString());
-        EvaluateStage.LogDecision(run, decision);
+        ChampionComparison.LogDecision(run, decision);
         run.LogArtifact(ManifestArtifact, bundle.ManifestPath);
         run.End(RunStatus.Finished);
         log.Info($"import: {bundle.Id} ({origin}): {decision.Outcome}: {decision.Reason}");
 
         var registry = ModelRegistry.Open(ws.RegistryRoot);
-        var numbers = PromoteStage.Numbers(decision);
+        var numbers = DecisionSummary.Metrics(decision);
         if (!decision.Promote)
         {
             if (ws.Config.Promote.RecordRejections)
                 registry.RecordRejected(name, $"bundle {bundle.Id} ({origin})", numbers, decision.Reason, options.Commit);
-            return new ImportResult(decision.Outcome == Evaluation.GateOutcome.KeepChampion ? ImportOutcome.KeptChampion : ImportOutcome.Rejected,
+            return new ImportResult(decision.Outcome == GateOutcome.KeepChampion ? ImportOutcome.KeptChampion : ImportOutcome.Rejected,
                 bundle.Id, bundle.ManifestSha256, name, m.Environment, m.Version, championVersion, decision.Reason, run.RunId, null, DateTimeOffset.UtcNow);
         }
 
@@ -131,8 +131,8 @@ public static class BundleImporter
             .Select(f => new DraftArtifact(f.Path, Path.Combine(bundle.StagedDir, f.Path)))
             .Append(new DraftArtifact(ManifestArtifact, bundle.ManifestPath)).ToList();
         var draft = new ModelVersionDraft(run.RunId, bundle.Source.Trainer, bundle.Source.TrainerParams, numbers,
-            PromoteStage.DataVersions(ws, splits.Version), bundle.Source.InputSignature, artifacts, ws.Config.Description);
-        var message = PromoteStage.CommitMessage(name, PromoteStage.NextVersion(registry, name), decision, origin);
+            Promotion.DataVersions(ws, splits.Version), bundle.Source.InputSignature, artifacts, ws.Config.Description);
+        var message = DecisionSummary.CommitMessage(name, Promotion.NextVersion(registry, name), decision, origin);
         var update = registry.Promote(name, draft, numbers, message, options.Commit);
         log.Info($"import: {message}{(update.Commit is { Committed: true } c ? $" — commit {c.CommitId![..10]}" : "")}");
         return new ImportResult(ImportOutcome.Promoted, bundle.Id, bundle.ManifestSha256, name, m.Environment, m.Version, update.Version,

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CtBuild.Configuration;
+using CtBuild.Evaluation;
 using CtBuild.Registry;
-using CtBuild.Stages;
 using CtBuild.Storage;
 using CtBuild.Training;
 
@@ -61,7 +61,7 @@ public static class BundlePublisher
             }
             File.WriteAllBytes(Path.Combine(temp, VersionFile), JsonSerializer.SerializeToUtf8Bytes(record, AtomicFile.Json));
             var notExported = OnnxExport.TryExport(Path.Combine(temp, CandidateModel.ModelFile),
-                EvaluateStage.SignatureOf(record, ws.Config.Features.Label), Path.Combine(temp, OnnxFile));
+                ChampionComparison.SignatureOf(record, ws.Config.Features.Label), Path.Combine(temp, OnnxFile));
 
             var files = Directory.EnumerateFiles(temp, "*", SearchOption.AllDirectories)
                 .Select(f => new BundleFile(Path.GetRelativePath(temp, f).Replace('\\', '/'), Hashing.Sha256File(f), new FileInfo(f).Length))

@@ -32,12 +32,12 @@ public sealed class PromoteStage : Stage
             ("decision.sha256", decision), ("no-commit", context.Options.NoCommit ? "yes" : "no"));
     }
 
-    public override string? Invalidated(StageContext context) => EvaluateStage.ChampionDamaged(context.Workspace);
+    public override string? Invalidated(StageContext context) => ChampionComparison.ChampionDamaged(context.Workspace);
 
     public override bool OutputsIntact(StageContext context, StageOutputs recorded)
     {
         if (recorded.Get("promoted") != "true") return true;
-        var (_, sha) = EvaluateStage.Champion(context.Workspace);
+        var (_, sha) = ChampionComparison.Champion(context.Workspace);
         return sha is not null && sha == recorded.Get("candidate.sha256");
     }
 
@@ -56,7 +56,7 @@ public sealed class PromoteStage : Stage
         if (!decision.Promote)
         {
             if (ws.Config.Promote.RecordRejections)
-                registry.RecordRejected(ws.Config.Name, candidate.TrialRunId, Numbers(decision), decision.Reason, commit);
+                registry.RecordRejected(ws.Config.Name, candidate.TrialRunId, DecisionSummary.Metrics(decision), decision.Reason, commit);
             new PromotionOutputs(false, ws.Config.Name, record.ChampionVersion, decision.Champion?.Auc).WriteTo(github);
             context.Log.Info($"promote: not promoted ({decision.Outcome}): {decision.Reason}");
             return StageOutputs.Of($"not promoted: {decision.Outcome}", ("promoted", "false"));
@@ -64,7 +64,7 @@ public sealed class PromoteStage : Stage
 
         // A run killed after the promotion commit but before this stage's lock comes back here with the
         // candidate already champion; registering it again would make a second version of the same model.
-        if (EvaluateStage.Champion(ws) is ({ } current, { } championSha) && championSha == candidate.ModelSha256)
+        if (ChampionComparison.Champion(ws) is ({ } current, { } championSha) && championSha == candidate.ModelSha256)
         {
             new PromotionOutputs(true, ws.Config.Name, current, decision.Candidate.Auc).WriteTo(github);
             ReportStage.Refresh(context, current);
@@ -74,17 +74,17 @@ public sealed class PromoteStage : Stage
                 ("candidate.sha256", candidate.ModelSha256), ("commit", ""));
         }
 
-        var next = NextVersion(registry, ws.Config.Name);
-        var message = CommitMessage(ws.Config.Name, next, decision);
+        var next = Promotion.NextVersion(registry, ws.Config.Name);
+        var message = DecisionSummary.CommitMessage(ws.Config.Name, next, decision);
         var cardPath = Path.Combine(ws.CandidateDir, ModelCardFile);
         AtomicFile.WriteJson(cardPath, ModelCard(ws, candidate, record));
         var draft = new ModelVersionDraft(
-            candidate.TrialRunId, candidate.Trainer, candidate.Params, Numbers(decision),
-            DataVersions(ws, candidate.SplitsVersion),
+            candidate.TrialRunId, candidate.Trainer, candidate.Params, DecisionSummary.Metrics(decision),
+            Promotion.DataVersions(ws, candidate.SplitsVersion),
             candidate.Signature.Features.Select(f => new FeatureColumn(f.Name, f.Kind)).ToList(),
             [new DraftArtifact(CandidateModel.ModelFile, CandidateModel.ModelPath(ws.CandidateDir)), new DraftArtifact(ModelCardFile, cardPath)],
             ws.Config.Description);
-        var update = registry.Promote(ws.Config.Name, draft, Numbers(decision), message, commit);
+        var update = registry.Promote(ws.Config.Name, draft, DecisionSummary.Metrics(decision), message, commit);
         var version = update.Version ?? next;
         new PromotionOutputs(true, ws.Config.Name, version, decision.Candidate.Auc).WriteTo(github);
         ReportStage.Refresh(context, version);
@@ -94,56 +94,6 @@ public sealed class PromoteStage : Stage
         return StageOutputs.Of($"promoted {ws.Config.Name} v{version}; {commitNote}",
             ("promoted", "true"), ("version", version.ToString(CultureInfo.InvariantCulture)),
             ("candidate.sha256", candidate.ModelSha256), ("commit", update.Commit?.CommitId ?? ""));
-    }
-
-    internal static int NextVersion(ModelRegistry registry, string name)
-    {
-        try { return registry.Get(name).Versions.Select(v => v.Version).DefaultIfEmpty(0).Max() + 1; }
-        catch (RegistryException) { return 1; }
-    }
-
-    /// <summary>"Promote adult-income v4: AUC 0.9281 vs 0.9254 (win 97.1% ≥ 95%, ΔAUC +0.0027 [+0.0009, +0.0046])".</summary>
-    /// <param name="origin">Where the model came from when not tuned here, e.g. "imported from dev v3"; shown after the version.</param>
-    public static string CommitMessage(string name, int version, GateDecision d, string? origin = null)
-    {
-        if (origin is not null) return CommitMessage(name, version, d).Replace($"v{version}: ", $"v{version} ({origin}): ");
-        var c = d.Candidate.Auc.ToString("0.0000", CultureInfo.InvariantCulture);
-        if (d.Bootstrap is not { } b || d.Champion is null)
-            return $"Promote {name} v{version}: AUC {c} (no champion to beat; floor {d.Options.MinAuc.ToString("0.00##", CultureInfo.InvariantCulture)})";
-        string P(double x) => (x * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
-        string S(double x) => (x >= 0 ? "+" : "") + x.ToString("0.0000", CultureInfo.InvariantCulture);
-        return $"Promote {name} v{version}: AUC {c} vs {d.Champion.Auc.ToString("0.0000", CultureInfo.InvariantCulture)} " +
-               $"(win {P(b.WinRatio)} ≥ {P(d.Options.BootstrapRatio).Replace(".0%", "%")}, ΔAUC {S(b.MeanDelta)} [{S(b.DeltaLower)}, {S(b.DeltaUpper)}])";
-    }
-
-    internal static Dictionary<string, double> Numbers(GateDecision d)
-    {
-        var n = new Dictionary<string, double>
-        {
-            ["test_auc"] = d.Candidate.Auc, ["test_logloss"] = d.Candidate.LogLoss, ["test_accuracy"] = d.Candidate.Accuracy,
-            ["test_f1"] = d.Candidate.F1, ["required_win_ratio"] = d.Options.BootstrapRatio, ["min_auc"] = d.Options.MinAuc,
-        };
-        if (d.Champion is { } c) n["champion_test_auc"] = c.Auc;
-        if (d.Bootstrap is { } b) { n["win_ratio"] = b.WinRatio; n["delta_auc"] = b.MeanDelta; n["delta_auc_low"] = b.DeltaLower; n["delta_auc_high"] = b.DeltaUpper; }
-        if (d.DeLong is { } l) { n["delong_z"] = l.Z; n["delong_p"] = l.P; }
-        return n;
-    }
-
-    /// <summary>splits, features and raw versions, following each table's recorded lineage back from the splits.</summary>
-    internal static Dictionary<string, long> DataVersions(Workspace ws, long splitsVersion)
-    {
-        var versions = new Dictionary<string, long> { [SplitStage.Table] = splitsVersion };
-        var (table, version) = (SplitStage.Table, splitsVersion);
-        for (var depth = 0; depth < 5; depth++)
-        {
-            var t = LakeTables.Open(ws, table);
-            if (!t.Exists) break;
-            var source = t.Snapshot(version).CommitInfo?.Lineage?.Sources.FirstOrDefault();
-            if (source is null) break;
-            versions[source.Table] = source.Version;
-            (table, version) = (source.Table, source.Version);
-        }
-        return versions;
     }
 
     static object ModelCard(Workspace ws, CandidateModel c, EvaluationRecord r) => new
@@ -160,7 +110,7 @@ public sealed class PromoteStage : Stage
         decision = new { outcome = r.Decision.Outcome.ToString(), reason = r.Decision.Reason },
         lineage = new
         {
-            dataVersions = DataVersions(ws, c.SplitsVersion),
+            dataVersions = Promotion.DataVersions(ws, c.SplitsVersion),
             trialRun = c.TrialRunId,
             tuningRun = c.TuningRunId,
             evaluationRun = r.EvaluationRunId,

@@ -3,6 +3,7 @@ using CtBuild.Evaluation;
 using CtBuild.GitHub;
 using CtBuild.Lake;
 using CtBuild.Pipeline;
+using CtBuild.Registry;
 using CtBuild.Reporting;
 using CtBuild.Storage;
 using CtBuild.Training;
@@ -75,9 +76,18 @@ public sealed class ReportStage : Stage
         var version = outcome == DecisionOutcome.Promoted ? promotedVersion ?? (record.ChampionVersion ?? 0) + 1 : record.ChampionVersion;
         var decision = new R.Decision(outcome, ws.Config.Name, version, d.Reason, d.Bootstrap?.WinRatio, d.Options.BootstrapRatio,
             d.Bootstrap?.MeanDelta, d.Bootstrap?.DeltaLower, d.Bootstrap?.DeltaUpper, d.DeLong?.Z, d.DeLong?.P, d.Options.MinAuc,
-            d.Champion is not null, new TableSnapshot(d.TestSnapshot.Table, d.TestSnapshot.Version));
+            d.Champion is not null, new TableSnapshot(d.TestSnapshot.Table, d.TestSnapshot.Version))
+        {
+            ObservedDeltaAuc = d.Delta?.Observed, LowerBound = d.Delta?.LowerBound, OneSidedP = d.Delta?.OneSidedP,
+            DeLongOneSidedP = d.Delta?.DeLongOneSidedP, MinimumDetectable = d.Delta?.MinimumDetectable,
+            TestRows = d.Candidate.Rows, TestPositives = d.Candidate.Positives, DecidedBy = d.DecidedBy,
+            Criteria = d.Criteria.Select(c => new R.Criterion(c.Name, c.Verdict switch
+            {
+                CriterionVerdict.Pass => CriterionStatus.Pass, CriterionVerdict.Block => CriterionStatus.Block, _ => CriterionStatus.Reported,
+            }, c.Line)).ToList(),
+        };
 
-        var dataVersions = PromoteStage.DataVersions(ws, candidate.SplitsVersion);
+        var dataVersions = Promotion.DataVersions(ws, candidate.SplitsVersion);
         var data = Data(ws, dataVersions, candidate);
         var tuning = new TuningSummary(candidate.Sampler.ToUpperInvariant() == "TPE" ? "TPE" : "random", candidate.TrialNumber,
             candidate.Trials.Select(t => new TrialResult(t.Number, t.Trainer, t.Params.ToDictionary(p => p.Key, p => Numeric(p.Value)),

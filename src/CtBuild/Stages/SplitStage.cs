@@ -15,8 +15,8 @@ namespace CtBuild.Stages;
 /// </summary>
 public sealed class SplitStage : Stage
 {
-    public const string Table = "splits";
-    public const string SplitColumn = "split";
+    public const string Table = LakeTables.Splits;
+    public const string SplitColumn = LakeTables.SplitColumn;
 
     public override string Name => "split";
     public override string CodeVersion => "split/2";

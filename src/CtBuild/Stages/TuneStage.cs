@@ -1,5 +1,6 @@
 using System.Globalization;
 using CtBuild.Configuration;
+using CtBuild.Lake;
 using CtBuild.Pipeline;
 using CtBuild.Storage;
 using CtBuild.Tracking;
@@ -146,12 +147,7 @@ public sealed class TuneStage : Stage
 
     /// <summary>The train and valid rows of a splits snapshot, with the signature its column types give.</summary>
     public static (ModelInput Train, ModelInput Valid, FeatureSignature Signature) LoadTrainAndValid(Configuration.Workspace ws, Lake.DeltaSnapshot splits)
-    {
-        var signature = FeatureSignature.FromSchema(splits.Schema, ws.Config.Features.Label, NonFeatures(ws, splits).Select(c => c.Name));
-        using var db = DuckDb.Open(Path.Combine(ws.StateDir, "spill"));
-        return (ModelInput.Load(db, splits, signature, "train", ws.Config.Split.Key),
-                ModelInput.Load(db, splits, signature, "valid", ws.Config.Split.Key), signature);
-    }
+        => SplitRows.LoadTrainAndValid(ws, splits);
 
     /// <summary>The splits' columns that are not features, with why.</summary>
     public static IReadOnlyList<NonFeatureColumn> NonFeatures(Configuration.Workspace ws, Lake.DeltaSnapshot splits) =>

@@ -1,5 +1,4 @@
 using CtBuild.Lake;
-using CtBuild.Stages;
 using DuckDB.NET.Data;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -21,6 +20,10 @@ public sealed class ModelInputRow
 /// <summary>Rows of one split, read from a lake snapshot, ready for ML.NET.</summary>
 public sealed record ModelInput(IReadOnlyList<ModelInputRow> Rows, FeatureSignature Signature)
 {
+    /// <summary>Each row's key (the split key, or an md5 of the whole row without one), in row order: what the
+    /// gate checks to know that two models scored the same rows in the same order.</summary>
+    public IReadOnlyList<string> RowKeys { get; init; } = [];
+
     public const string MissingCategory = "(missing)";
 
     public bool[] Labels => Rows.Select(r => r.Label).ToArray();
@@ -41,19 +44,26 @@ public sealed record ModelInput(IReadOnlyList<ModelInputRow> Rows, FeatureSignat
             throw new CtBuildException($"The table at version {snapshot.Version} lacks the model's input column(s) {string.Join(", ", missing)}.");
         var numeric = signature.Numeric.Select(n => $"CAST({Ident(n)} AS FLOAT)");
         var categorical = signature.Categorical.Select(c => $"coalesce(CAST({Ident(c)} AS VARCHAR), {Literal(MissingCategory)})");
-        var select = string.Join(", ", new[] { $"CAST({Ident(signature.Label)} AS BOOLEAN)" }.Concat(numeric).Concat(categorical));
-        var where = split is null ? "" : $"WHERE {SplitStage.SplitColumn} = {Literal(split)}";
-        var order = key is not null && snapshot.Schema.Any(f => f.Name == key) ? Ident(key) : "md5(CAST(t AS VARCHAR))";
+        var order = OrderBy(snapshot, key);
+        var select = string.Join(", ", new[] { $"CAST({Ident(signature.Label)} AS BOOLEAN)" }.Concat(numeric).Concat(categorical)
+            .Append($"CAST({order} AS VARCHAR)"));
+        var where = split is null ? "" : $"WHERE {LakeTables.SplitColumn} = {Literal(split)}";
         var nNum = signature.Numeric.Count;
         var nCat = signature.Categorical.Count;
+        var keys = new List<string>();
         var rows = db.Query($"SELECT {select} FROM {snapshot.ToDuckDbSql()} t {where} ORDER BY {order}", r =>
         {
+            keys.Add(r.IsDBNull(1 + nNum + nCat) ? "" : r.GetString(1 + nNum + nCat));
             var row = new ModelInputRow { Label = r.GetBoolean(0), Numeric = new float[Math.Max(1, nNum)], Categorical = new string[Math.Max(1, nCat)] };
             for (var i = 0; i < nNum; i++) row.Numeric[i] = r.IsDBNull(1 + i) ? float.NaN : r.GetFloat(1 + i);
             for (var i = 0; i < nCat; i++) row.Categorical[i] = r.GetString(1 + nNum + i);
             if (nCat == 0) row.Categorical[0] = "";
             return row;
         });
-        return new ModelInput(rows, signature);
+        return new ModelInput(rows, signature) { RowKeys = keys };
     }
+
+    /// <summary>The order rows are read in: by the key when the table has it, else by an md5 of the whole row (aliased <c>t</c>).</summary>
+    public static string OrderBy(DeltaSnapshot snapshot, string? key) =>
+        key is not null && snapshot.Schema.Any(f => f.Name == key) ? Ident(key) : "md5(CAST(t AS VARCHAR))";
 }

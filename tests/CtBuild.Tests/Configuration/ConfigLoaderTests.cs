@@ -135,4 +135,31 @@ public sealed class ConfigLoaderTests
         Assert.Contains("lake.targetFileSize", ex.Message);
         Assert.Contains("lake.retain", ex.Message);
     }
+
+    [Fact]
+    public void The_evaluate_section_takes_its_defaults_from_the_gate_options_alone()
+    {
+        var config = Parse(SmallConfig.Json().Replace("\"evaluate\": { \"resamples\": 200, \"minAuc\": 0.5 }", "\"evaluate\": {}"));
+        var defaults = new CtBuild.Evaluation.GateOptions();
+
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(defaults), System.Text.Json.JsonSerializer.Serialize(config.Evaluate));
+        Assert.Equal((0.95, 1000, 7, 0.75, 10), (defaults.BootstrapRatio, defaults.Resamples, defaults.Seed, defaults.MinAuc, defaults.MinClassCount));
+        Assert.Equal(CtBuild.Evaluation.RetrainGuardKind.AlphaSpending, defaults.Guard.Kind);
+        Assert.Equal(0.0025, defaults.Guard.AlphaPerDecision, 15);
+    }
+
+    [Fact]
+    public void Gate_options_out_of_range_or_unknown_are_refused_with_their_key_and_line()
+    {
+        var json = SmallConfig.Json().Replace("\"evaluate\": { \"resamples\": 200, \"minAuc\": 0.5 }",
+            "\"evaluate\": { \"resamples\": 50,\n \"guard\": { \"kind\": \"margin\", \"margin\": 2 } }");
+        var ex = Assert.Throws<ConfigException>(() => Parse(json));
+        Assert.Contains("(key evaluate.resamples): is 50; use at least 100 resamples, e.g. 1000.", ex.Message);
+        var line = json.Split('\n').ToList().FindIndex(l => l.Contains("\"margin\": 2")) + 1;
+        Assert.Contains($"line {line}", ex.Message);
+        Assert.Contains("(key evaluate.guard.margin): is 2; it must be in [0, 1), e.g. 0.002.", ex.Message);
+
+        var unknown = Assert.Throws<ConfigException>(() => Parse(SmallConfig.Json().Replace("\"minAuc\": 0.5 }", "\"minAuc\": 0.5, \"guard\": { \"kind\": \"sometimes\" } }")));
+        Assert.True(unknown.Message.Contains("(key evaluate.guard.kind): wrong type: expected one of none, margin, power, alphaSpending."), unknown.Message);
+    }
 }

@@ -50,4 +50,20 @@ public class NormalDistributionTests
         double error = expected == 0 ? Math.Abs(actual) : Math.Abs(actual - expected) / Math.Abs(expected);
         Assert.True(error <= tolerance, $"expected {expected:R}, got {actual:R} (relative error {error:E2})");
     }
+
+    [Theory]
+    [InlineData(0.95, 1.6448536269514722)]
+    [InlineData(0.8, 0.8416212335729143)]
+    [InlineData(0.9975, 2.807033768343811)]
+    [InlineData(0.5, 0.0)]
+    [InlineData(0.001, -3.090232306167814)]
+    public void The_quantile_matches_reference_values_to_1e12(double p, double z) =>
+        Assert.Equal(z, NormalDistribution.Quantile(p), 1e-12);
+
+    [Fact]
+    public void The_upper_tail_p_is_half_the_two_sided_p_on_the_positive_side()
+    {
+        Assert.Equal(NormalDistribution.TwoSidedP(2.1) / 2, NormalDistribution.UpperTailP(2.1), 15);
+        Assert.Equal(1 - NormalDistribution.TwoSidedP(2.1) / 2, NormalDistribution.UpperTailP(-2.1), 15);
+    }
 }

@@ -1,3 +1,4 @@
+using CtBuild.Lake;
 using System.Text;
 using Azure.Storage.Blobs;
 using CtBuild.Configuration;

@@ -1,3 +1,4 @@
+using CtBuild.Lake;
 using CtBuild.Evaluation;
 using CtBuild.Pipeline;
 using CtBuild.Stages;

@@ -1,3 +1,4 @@
+using CtBuild.Lake;
 using CtBuild.Publishing;
 using CtBuild.Stages;
 using CtBuild.Storage;

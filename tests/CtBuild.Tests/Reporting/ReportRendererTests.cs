@@ -45,6 +45,22 @@ public sealed class ReportRendererTests : IDisposable
     }
 
     [Fact]
+    public void The_decision_shows_the_one_sided_figures_each_criterion_and_which_one_decided()
+    {
+        var html = new ReportRenderer().RenderReport(ReportSamples.Full());
+        var decision = html[html.IndexOf("id=\"decision\"", StringComparison.Ordinal)..html.IndexOf("id=\"data\"", StringComparison.Ordinal)];
+
+        Assert.Contains("ΔAUC (full test set)</div><div class=\"value\">+0.0061</div><div class=\"sub\">bootstrap mean", decision);
+        Assert.Contains("One-sided 95.0% lower bound</div><div class=\"value\">+0.0012</div>", decision);
+        Assert.Contains("p = 0.0210 · win 97.9% · needs &gt; 0", decision);
+        Assert.Contains("DeLong one-sided p</div><div class=\"value\">0.0021</div><div class=\"sub\">two-sided p 0.0041", decision);
+        Assert.Contains("Detectable at 80% power</div><div class=\"value\">+0.0058</div><div class=\"sub\">9,635 test rows, 2,309 positive", decision);
+        Assert.Contains("<td>guard</td><td class=\"pass\">pass</td><td>guard (alpha spending): DeLong one-sided p = 0.0021 ≤ 0.0025", decision);
+        Assert.Contains("<td>segment sex = Female</td><td class=\"\">reported</td>", decision);
+        Assert.Contains("Decided by: all criteria.", decision);
+    }
+
+    [Fact]
     public void First_run_report_renders_every_section_without_champion_drift_or_bootstrap()
     {
         var html = new ReportRenderer().RenderReport(ReportSamples.FirstRun());
@@ -170,8 +186,15 @@ public sealed class ReportRendererTests : IDisposable
 
         Assert.StartsWith("## ✅ PROMOTED: adult-income v4", md);
         Assert.Contains("| Candidate AUC | 0.9281 (floor 0.8500) |", md);
-        Assert.Contains("| Win ratio | 97.9% (needs ≥ 95.0%) |", md);
-        Assert.Contains("| DeLong | z = 2.87, p = 0.0041 |", md);
+        Assert.Matches(@"\| ΔAUC \(full test set\) \| \+0\.0061 \(bootstrap mean \+0\.\d{4}\) \|", md);
+        Assert.Contains("| One-sided 95.0% lower bound | +0.0012 (the rule needs > 0) |", md);
+        Assert.Contains("| One-sided p | 0.0210 bootstrap = 1 − win ratio 97.9% (needs ≤ 0.0500) · DeLong 0.0021 |", md);
+        Assert.Contains("| Two-sided (secondary) | 95% interval [", md);
+        Assert.Contains("DeLong z = 2.87, p = 0.0041 |", md);
+        Assert.Contains("| Detectable at 80% power | +0.0058 on 9,635 test rows (2,309 positive) |", md);
+        Assert.Contains("| Decided by | all criteria |", md);
+        Assert.Contains("| guard | pass | guard (alpha spending): DeLong one-sided p = 0.0021 ≤ 0.0025 per decision (0.05 over a tenure of 20 retrains) |", md);
+        Assert.Contains("| segment sex = Female | reported |", md);
         Assert.Contains("| Split | Skipped | up to date | 42 ms |", md);
         Assert.Contains("| Tune | Ran |  | 1m 20s |", md);
     }
@@ -182,7 +205,7 @@ public sealed class ReportRendererTests : IDisposable
         var md = new ReportRenderer().RenderMarkdownSummary(ReportSamples.FirstRun());
 
         Assert.Contains("| Champion | none (first model) |", md);
-        Assert.DoesNotContain("Win ratio", md);
+        Assert.DoesNotContain("One-sided", md);
     }
 
     [Fact]

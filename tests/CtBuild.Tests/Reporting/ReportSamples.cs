@@ -21,10 +21,19 @@ public static class ReportSamples
         return new PipelineReport(
             runId, Started, "adult-income", "dev",
             new Decision(DecisionOutcome.Promoted, "adult-income", 4,
-                $"Candidate beat the champion in {ReportFormat.Percent(bootstrap.WinRatio)} of 1,000 paired resamples (needs ≥ 95.0%), " +
-                $"mean ΔAUC {ReportFormat.Delta(bootstrap.DeltaAuc.Average())}, interval [{ReportFormat.Delta(bootstrap.CiLow)}, {ReportFormat.Delta(bootstrap.CiHigh)}].",
+                "promoted: 2 criteria passed; ΔAUC +0.0061 (bootstrap mean +0.0063), one-sided 95% lower bound +0.0012, p = 0.021; DeLong one-sided p = 0.0021",
                 bootstrap.WinRatio, bootstrap.WinThreshold, bootstrap.DeltaAuc.Average(), bootstrap.CiLow, bootstrap.CiHigh,
-                DeLongZ: 2.87, DeLongP: 0.0041, MinAucFloor: 0.85, HadChampion: true, new TableSnapshot("splits", 9)),
+                DeLongZ: 2.87, DeLongP: 0.0041, MinAucFloor: 0.85, HadChampion: true, new TableSnapshot("splits", 9))
+            {
+                ObservedDeltaAuc = 0.0061, LowerBound = 0.0012, OneSidedP = 0.021, DeLongOneSidedP = 0.0021, MinimumDetectable = 0.0058,
+                TestRows = 9_635, TestPositives = 2_309, DecidedBy = "all criteria",
+                Criteria =
+                [
+                    new Criterion("rule", CriterionStatus.Pass, "rule: candidate wins 97.9% of 1,000 paired resamples ≥ 95.0% required: one-sided 95% lower bound of ΔAUC +0.0012 > 0, one-sided p = 0.021 ≤ 0.050"),
+                    new Criterion("guard", CriterionStatus.Pass, "guard (alpha spending): DeLong one-sided p = 0.0021 ≤ 0.0025 per decision (0.05 over a tenure of 20 retrains)"),
+                    new Criterion("segment sex = Female", CriterionStatus.Reported, "segment sex = Female (120 rows, 14 positive): ΔAUC +0.0100, reported only (gated from 200 rows and 10 of each class)"),
+                ],
+            },
             new DataSummary(tables,
                 [new SplitCounts("train", 33_748, 8_077), new SplitCounts("valid", 4_828, 1_153), new SplitCounts("test", 9_635, 2_309)],
                 RowsQuarantined: 631,

@@ -1,3 +1,4 @@
+using CtBuild.Lake;
 using CtBuild.Evaluation;
 using CtBuild.Pipeline;
 using CtBuild.Stages;
@@ -119,5 +120,40 @@ public sealed class EvaluateStageTests : IDisposable
             .Select(e => $"{e.GetProperty("name").GetString()}: {e.GetProperty("reason").GetString()}").ToList();
         Assert.Equal(["id: split.key"], notFeatures);
         Assert.DoesNotContain(doc.RootElement.GetProperty("features").EnumerateArray(), f => f.GetProperty("name").GetString() == "id");
+    }
+
+    [Fact]
+    public void A_split_key_repeated_in_the_test_split_fails_naming_the_duplicate_keys()
+    {
+        _ws.WriteRaw("batch-2.csv", SmallConfig.Rows(500, firstId: 1, seed: 2)); // ids 1..500 again, other rows
+
+        var ex = Assert.ThrowsAny<CtBuildException>(() => RunAll());
+
+        Assert.Matches(@"The split key 'id' is not unique in the test split of splits v\d+: [\d,]+ key\(s\) repeat, e\.g\. '\d+' \(2 rows\)", ex.Message);
+        Assert.Contains("Make the key unique", ex.Message);
+    }
+
+    [Fact]
+    public void Declared_segments_are_each_reported_with_their_size_and_a_missing_segment_column_is_a_config_error()
+    {
+        using var ws = new TempWorkspace()
+            .WithConfig(SmallConfig.Json().Replace("\"evaluate\": { \"resamples\": 200, \"minAuc\": 0.5 }",
+                "\"evaluate\": { \"resamples\": 200, \"minAuc\": 0.5, \"segments\": [\"city\"], \"minSegmentRows\": 5, \"minClassCount\": 2, \"guard\": { \"kind\": \"none\" } }"))
+            .WithFeaturesSql(SmallConfig.FeaturesSql);
+        ws.WriteRaw("batch-1.csv", SmallConfig.Rows(500));
+        var context = ws.Context(new RunOptions { NoCommit = true });
+        foreach (var stage in PipelineDefinition.Stages) StageRunner.Run(stage, context);
+        ws.WriteRaw("batch-2.csv", SmallConfig.Rows(100, firstId: 5000, seed: 3));
+        foreach (var stage in PipelineDefinition.Stages) StageRunner.Run(stage, ws.Context(new RunOptions { NoCommit = true }));
+
+        var d = EvaluationRecord.Read(ws.Load().DecisionDir)!.Decision;
+        Assert.NotNull(d.Champion);
+        Assert.Equal(["Lima", "Oslo", "Pune"], d.Segments.Select(s => s.Value).Order());
+        Assert.Equal(d.Candidate.Rows, d.Segments.Sum(s => s.Rows));
+        Assert.All(d.Criteria.Where(c => c.Name.StartsWith("segment city = ")), c => Assert.Matches(@"\(\d+ rows, \d+ positive\)", c.Line));
+
+        ws.WithFeaturesSql("SELECT id, age, score, label = 'yes' AS label FROM raw");
+        var ex = Assert.Throws<ConfigException>(() => { foreach (var stage in PipelineDefinition.Stages) StageRunner.Run(stage, ws.Context(new RunOptions { NoCommit = true })); });
+        Assert.StartsWith("evaluate.segments names 'city', which is not a column of splits v", ex.Message);
     }
 }

@@ -1,3 +1,4 @@
+using CtBuild.Lake;
 using CtBuild.Stages;
 using CtBuild.Storage;
 using CtBuild.Tests.Support;

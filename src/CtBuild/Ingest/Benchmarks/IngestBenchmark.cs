@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using CtBuild.Configuration;
 using CtBuild.Pipeline;
-using CtBuild.Stages;
 using CtBuild.Storage;
 using static CtBuild.Storage.DuckDb;
 
@@ -126,14 +125,14 @@ public static class IngestBenchmark
                 Directory.Delete(ws.RawDir);
                 Directory.Move(folder, ws.RawDir);
                 var clock = Stopwatch.StartNew();
-                var first = StageRunner.Run(new IngestStage(), new StageContext(ws, log, new RunOptions()));
+                var first = StageRunner.Run(PipelineDefinition.Get("ingest"), new StageContext(ws, log, new RunOptions()));
                 manyIngest.Add(clock.Elapsed.TotalSeconds);
                 if (first.Outputs!.Get("rows.good") != (rowsPerFile * manyFiles).ToString(CultureInfo.InvariantCulture))
                     throw new InvalidOperationException($"Ingest of the {manyFiles} files put {first.Outputs.Get("rows.good")} rows in raw, expected {rowsPerFile * manyFiles}; the benchmark is invalid");
                 if (run == 1)
                 {
                     clock.Restart();
-                    var again = StageRunner.Run(new IngestStage(), new StageContext(ws, new MemoryLog(), new RunOptions()));
+                    var again = StageRunner.Run(PipelineDefinition.Get("ingest"), new StageContext(ws, new MemoryLog(), new RunOptions()));
                     noop = clock.Elapsed.TotalSeconds;
                     if (again.Ran) throw new InvalidOperationException("the no-op ingest ran; the benchmark is invalid");
                 }
@@ -164,7 +163,7 @@ public static class IngestBenchmark
         var ws = Workspace(root);
         File.Copy(input, Path.Combine(ws.RawDir, Path.GetFileName(input)));
         var clock = Stopwatch.StartNew();
-        var result = StageRunner.Run(new IngestStage(), new StageContext(ws, log, new RunOptions()));
+        var result = StageRunner.Run(PipelineDefinition.Get("ingest"), new StageContext(ws, log, new RunOptions()));
         var seconds = clock.Elapsed.TotalSeconds;
         var good = long.Parse(result.Outputs!.Get("rows.good")!, CultureInfo.InvariantCulture);
         if (good != expectedRows)

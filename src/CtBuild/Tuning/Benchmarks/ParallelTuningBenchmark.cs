@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using CtBuild.Configuration;
-using CtBuild.Stages;
+using CtBuild.Lake;
 using CtBuild.Training;
 
 namespace CtBuild.Tuning.Benchmarks;
@@ -26,8 +26,8 @@ public static class ParallelTuningBenchmark
 {
     public static ParallelTuningResult Run(Workspace ws, int trials, int parallelism, IProgress<string>? log = null)
     {
-        var splits = LakeTables.Latest(ws, SplitStage.Table, "split");
-        var (train, valid, _) = TuneStage.LoadTrainAndValid(ws, splits);
+        var splits = LakeTables.Latest(ws, LakeTables.Splits, "split");
+        var (train, valid, _) = SplitRows.LoadTrainAndValid(ws, splits);
         var trainer = new TrialTrainer(train, valid, ws.Config.Tune.Seed);
         var space = SearchSpaceParser.Parse(ws.Config.Tune.Space);
         trainer.Fit(ml => TrainerCatalog.Create(ml, new RandomSampler(0).Sample(space, [], StudyDirection.Maximize)), 0); // warm-up: native libraries load once

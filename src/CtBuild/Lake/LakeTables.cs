@@ -1,12 +1,17 @@
 using CtBuild.Configuration;
-using CtBuild.Lake;
 using CtBuild.Pipeline;
 
-namespace CtBuild.Stages;
+namespace CtBuild.Lake;
 
 /// <summary>The workspace's lake tables by name.</summary>
 public static class LakeTables
 {
+    /// <summary>The table Split writes: the features plus <see cref="SplitColumn"/>.</summary>
+    public const string Splits = "splits";
+
+    /// <summary>The column of <see cref="Splits"/> that says train, valid or test.</summary>
+    public const string SplitColumn = "split";
+
     public static DeltaTable Open(Workspace ws, string name) => DeltaTable.At(Path.Combine(ws.LakeDir, name));
 
     /// <summary>
