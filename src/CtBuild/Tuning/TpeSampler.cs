@@ -16,13 +16,13 @@ namespace CtBuild.Tuning;
 /// </remarks>
 public sealed class TpeSampler : ISampler
 {
-    private readonly Random _random;
+    private readonly ulong _seed;
 
     public TpeSampler(int? seed = null, TpeOptions? options = null)
     {
         Options = options ?? new TpeOptions();
         Options.Validate();
-        _random = seed is { } s ? new Random(s) : new Random();
+        _seed = seed is { } s ? (ulong)s : SamplerRandom.AnySeed();
     }
 
     public TpeOptions Options { get; }
@@ -47,14 +47,15 @@ public sealed class TpeSampler : ISampler
     public IReadOnlyDictionary<string, object> Sample(SearchSpace space, IReadOnlyList<FrozenTrial> trials, StudyDirection direction)
     {
         var values = new Dictionary<string, object>();
+        var random = SamplerRandom.For(_seed, trials);
         var completed = trials.Where(t => t.State == TrialState.Complete).ToArray();
         if (completed.Length < Options.NStartupTrials)
         {
-            RandomSampler.SampleInto(space, values, _random);
+            RandomSampler.SampleInto(space, values, random);
             return values;
         }
         var observations = Split(trials, completed, direction);
-        SampleInto(space, observations, values);
+        SampleInto(space, observations, values, random);
         // On small grids l(x) can outweigh the lie about a running trial, and the argmax lands on it again. Redraw a
         // few times; if the suggestion still repeats a running trial, explore with prior draws instead of evaluating it twice.
         var running = Options.ConstantLiar ? trials.Where(t => t.State == TrialState.Running).ToArray() : [];
@@ -62,12 +63,12 @@ public sealed class TpeSampler : ISampler
         for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
         {
             values.Clear();
-            SampleInto(space, observations, values);
+            SampleInto(space, observations, values, random);
         }
         for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
         {
             values.Clear();
-            RandomSampler.SampleInto(space, values, _random);
+            RandomSampler.SampleInto(space, values, random);
         }
         return values;
     }
@@ -93,12 +94,12 @@ public sealed class TpeSampler : ISampler
             .ToArray();
     }
 
-    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values) =>
-        space.Sample(observations, values, (o, name, distribution) => SampleParameter(name, distribution, o),
+    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random) =>
+        space.Sample(observations, values, (o, name, distribution) => SampleParameter(name, distribution, o, random),
             // A branch's parameters learn only from the trials that took this branch.
             (o, choice, label) => o.Where(t => t.Params.TryGetValue(choice, out var v) && Equals(v, label)).ToArray());
 
-    private object SampleParameter(string name, Distribution distribution, Observation[] observations)
+    private object SampleParameter(string name, Distribution distribution, Observation[] observations, Random random)
     {
         var below = InternalValues(name, distribution, observations.Where(o => o.Below));
         var above = InternalValues(name, distribution, observations.Where(o => !o.Below));
@@ -108,7 +109,7 @@ public sealed class TpeSampler : ISampler
         double best = double.NaN, bestScore = double.NegativeInfinity;
         for (int i = 0; i < Options.NEiCandidates; i++)
         {
-            double x = l.Sample(_random);
+            double x = l.Sample(random);
             double score = l.LogPdf(x) - g.LogPdf(x);
             if (score > bestScore || double.IsNaN(best)) (best, bestScore) = (x, score);
         }
