@@ -65,7 +65,7 @@ public sealed class TuneStage : Stage
 
         ISampler sampler = cfg.Sampler == "random"
             ? new RandomSampler(cfg.Seed)
-            : new TpeSampler(cfg.Seed, new TpeOptions { NStartupTrials = cfg.StartupTrials });
+            : new TpeSampler(cfg.Seed, new TpeOptions { NStartupTrials = cfg.StartupTrials, Multivariate = cfg.Multivariate });
         // The study lives under the state folder: a killed or stopped Tune resumes it on rerun; --force starts a new one.
         var identity = StudyIdentityFor(ws, splits, space, context.Options.Force);
         var storage = new FileStudyStorage(Path.Combine(ws.StateDir, "studies"));
@@ -111,6 +111,12 @@ public sealed class TuneStage : Stage
             Patience = cfg.EarlyStopping?.Patience,
             MinImprovement = cfg.EarlyStopping?.MinDelta ?? 0,
             Parallelism = parallelism,
+            TrialTimeout = cfg.TrialTimeout switch
+            {
+                "none" => null,
+                "auto" => TrialTimeouts.Derived(multiple: 5, floor: TimeSpan.FromSeconds(30), minCompleted: 3),
+                var fixedTimeout => TrialTimeouts.Fixed(Durations.Parse(fixedTimeout)),
+            },
         };
         var progress = new Progress(context.Log);
         var result = study.Optimize(Objective, options, progress, context.Cancellation);
@@ -175,7 +181,7 @@ public sealed class TuneStage : Stage
             ["features"] = Section(ws.Config.Features),
             ["space"] = space.ToJson().ToJsonString(),
             ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
-            ["sampler"] = $"{cfg.Sampler} startup={cfg.StartupTrials}",
+            ["sampler"] = $"{cfg.Sampler} startup={cfg.StartupTrials} multivariate={cfg.Multivariate} tpe=optuna-3.1",
         };
         var hash = Hashing.Sha256Hex(string.Join("\n", inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => $"{i.Key}={i.Value}")));
         var model = new string(ws.Config.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
