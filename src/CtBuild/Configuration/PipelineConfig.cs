@@ -106,7 +106,7 @@ public sealed record TuneConfig
     public int Seed { get; init; } = 42;
     public int StartupTrials { get; init; } = 10;
     /// <summary>
-    /// The longest one trial may train: <c>auto</c> (5 × the median completed trial, at least 30 s, once 3 trials have
+    /// The longest one trial may train: <c>auto</c> (5 × the median completed trial, at least 60 s, once 3 trials have
     /// completed), <c>none</c>, or a duration like <c>5m</c>. A trial past it is stopped and recorded as timed out.
     /// </summary>
     public string TrialTimeout { get; init; } = "auto";

@@ -114,7 +114,7 @@ public sealed class TuneStage : Stage
             TrialTimeout = cfg.TrialTimeout switch
             {
                 "none" => null,
-                "auto" => TrialTimeouts.Derived(multiple: 5, floor: TimeSpan.FromSeconds(30), minCompleted: 3),
+                "auto" => TrialTimeouts.Derived(multiple: 5, floor: TimeSpan.FromSeconds(60), minCompleted: 3),
                 var fixedTimeout => TrialTimeouts.Fixed(Durations.Parse(fixedTimeout)),
             },
         };
@@ -161,8 +161,9 @@ public sealed class TuneStage : Stage
         tuningRun.End(RunStatus.Finished);
 
         var failed = result.Trials.Count(t => t.State == TrialState.Failed);
+        var timedOut = result.Trials.Count(t => t.State == TrialState.TimedOut);
         return StageOutputs.Of(
-            $"{result.Trials.Count} trials ({failed} failed, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
+            $"{result.Trials.Count} trials ({failed} failed, {timedOut} timed out, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
             ("candidate.sha256", sha), ("candidate.run", bestRunId), ("tuning.run", tuningRun.RunId));
     }
 
