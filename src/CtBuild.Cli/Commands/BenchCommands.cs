@@ -17,6 +17,15 @@ public sealed class BenchTunerSettings : WorkspaceSettings
 
     [CommandOption("--function <NAME>")] [Description("Only this function (Branin, Hartmann6, Rosenbrock4, Ackley5, Levy4).")]
     public string? Function { get; init; }
+
+    [CommandOption("--samplers <LIST>")] [Description("Comma-separated: TPE, TPE-univariate, TPE-multivariate, TPE-density, TPE-width-weighted, Random (default TPE,Random).")]
+    public string Samplers { get; init; } = "TPE,Random";
+
+    [CommandOption("--optuna")] [Description("Also run Optuna's TPESampler (needs /usr/bin/python3 with optuna, e.g. apt-get install python3-optuna) on the same functions and seeds.")]
+    public bool Optuna { get; init; }
+
+    [CommandOption("--optuna-multivariate")] [Description("With --optuna: Optuna's multivariate=True.")]
+    public bool OptunaMultivariate { get; init; }
 }
 
 /// <summary><c>ctb bench tuner</c>: TPE vs random on the standard functions, and suggestion overhead.</summary>
@@ -27,8 +36,23 @@ public sealed class BenchTunerCommand : Command<BenchTunerSettings>
         var functions = settings.Function is null ? BenchmarkFunction.Standard
             : BenchmarkFunction.Standard.Where(f => f.Name.Equals(settings.Function, StringComparison.OrdinalIgnoreCase)).ToList();
         if (functions.Count == 0) throw new ConfigException($"Unknown function '{settings.Function}'. Use one of: {string.Join(", ", BenchmarkFunction.Standard.Select(f => f.Name))}.");
+        var samplers = settings.Samplers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (samplers.FirstOrDefault(s => !TunerBenchmark.SamplerNames.Contains(s)) is { } unknown || !samplers.Contains("TPE"))
+            throw new ConfigException($"--samplers must include TPE and name only: {string.Join(", ", TunerBenchmark.SamplerNames)}.");
         var log = new Progress<string>(m => Console.Error.WriteLine(m));
-        var result = TunerBenchmark.Run(new TunerBenchmarkOptions { Seeds = settings.Seeds, Budgets = [settings.Evals / 2, settings.Evals], Functions = functions }, log);
+        IReadOnlyDictionary<string, double>? reference = null;
+        string referenceName = "Optuna";
+        if (settings.Optuna)
+        {
+            var (medians, version, problem) = OptunaReference.Run(functions, settings.Evals, settings.Seeds, settings.OptunaMultivariate, log: log);
+            if (medians is null) throw new CtBuildException($"--optuna: {problem}", 2);
+            (reference, referenceName) = (medians, $"Optuna {version}" + (settings.OptunaMultivariate ? " mv" : ""));
+        }
+        var result = TunerBenchmark.Run(new TunerBenchmarkOptions
+        {
+            Seeds = settings.Seeds, Budgets = [settings.Evals / 2, settings.Evals], Functions = functions, Samplers = samplers,
+            Reference = reference, ReferenceName = referenceName,
+        }, log);
         if (settings.Json) Console.WriteLine(result.ToJson()); else Console.WriteLine(result.ToTable());
         return 0;
     }

@@ -126,6 +126,13 @@ public sealed record TuneConfig
     public int Parallelism { get; init; } = 0;
     public int Seed { get; init; } = 42;
     public int StartupTrials { get; init; } = 10;
+    /// <summary>
+    /// The longest one trial may train: <c>auto</c> (5 × the median completed trial, at least 60 s, once 3 trials have
+    /// completed), <c>none</c>, or a duration like <c>5m</c>. A trial past it is stopped and recorded as timed out.
+    /// </summary>
+    public string TrialTimeout { get; init; } = "auto";
+    /// <summary>Multivariate TPE: a trainer's parameters are drawn jointly (see README "Tuning").</summary>
+    public bool Multivariate { get; init; }
     public EarlyStoppingConfig? EarlyStopping { get; init; }
     /// <summary>The search space (see README "Search space").</summary>
     [JsonRequired] public JsonElement Space { get; init; }

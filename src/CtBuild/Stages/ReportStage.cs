@@ -92,7 +92,7 @@ public sealed class ReportStage : Stage
         var tuning = new TuningSummary(candidate.Sampler.ToUpperInvariant() == "TPE" ? "TPE" : "random", candidate.TrialNumber,
             candidate.Trials.Select(t => new TrialResult(t.Number, t.Trainer, t.Params.ToDictionary(p => p.Key, p => Numeric(p.Value)),
                 t.ValidAuc, t.ValidLogLoss, TimeSpan.FromSeconds(t.Seconds),
-                t.State == "Failed" ? R.TrialState.Failed : R.TrialState.Complete, t.Error)).ToList());
+                t.State switch { "Complete" => R.TrialState.Complete, "Pruned" => R.TrialState.Pruned, _ => R.TrialState.Failed }, t.Error)).ToList());
         var models = new ModelComparison(Evaluation("candidate", d.Candidate),
             d.Champion is null ? null : Evaluation($"champion v{record.ChampionVersion}", d.Champion));
         var bootstrap = d.Bootstrap is { } b ? new BootstrapSummary(b.DeltaAucs, b.DeltaLower, b.DeltaUpper, b.WinRatio, d.Options.BootstrapRatio, b.Resamples) : null;

@@ -67,30 +67,41 @@ public sealed class TuneStage : Stage
 
         ISampler sampler = cfg.Sampler == "random"
             ? new RandomSampler(cfg.Seed)
-            : new TpeSampler(cfg.Seed, new TpeOptions { NStartupTrials = cfg.StartupTrials });
-        var study = new Study(space, sampler, StudyDirection.Maximize, ws.Config.Name);
-        var runIds = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
+            : new TpeSampler(cfg.Seed, new TpeOptions { NStartupTrials = cfg.StartupTrials, Multivariate = cfg.Multivariate });
+        // The study lives under the state folder: a killed or stopped Tune resumes it on rerun; --force starts a new one.
+        var identity = StudyIdentityFor(ws, splits, space, context.Options.Force);
+        var storage = new FileStudyStorage(Path.Combine(ws.StateDir, "studies"));
+        var study = new Study(space, sampler, storage, identity);
+        var artifacts = new TrialArtifacts(Path.Combine(storage.StudyDir(identity.Name), "artifacts"));
+        var resumed = study.Trials.Count(t => t.State.IsFinished() && !t.IsAbandoned);
+        if (resumed > 0) context.Log.Info($"tune: resuming study {identity.Name} with {resumed} finished trial(s); they are not trained again");
+        tuningRun.SetTag("study", identity.Name);
+        var bestLock = new object();
         TrialOutcome Objective(Trial trial, CancellationToken token)
         {
             using var run = store.StartRun(ws.Config.Name, $"trial {trial.Number}", tuningRun.RunId, codeVersion: code,
-                tags: new Dictionary<string, string> { ["stage"] = "tune", ["trainer"] = trial.GetString(SearchSpaceParser.TrainerKey) });
-            runIds[trial.Number] = run.RunId;
+                tags: new Dictionary<string, string> { ["stage"] = "tune", ["trainer"] = trial.GetString(SearchSpaceParser.TrainerKey), ["study"] = identity.Name });
+            artifacts.SetRunId(trial.Number, run.RunId);
             run.LogInput(SplitStage.Table, splits.Version, splitsDigest);
             run.LogParams(trial.Params.ToDictionary(p => p.Key, p => Format(p.Value)));
             try
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                var (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: parallelism > 1 ? 1 : null), cfg.Seed + trial.Number);
+                var (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: parallelism > 1 ? 1 : null), cfg.Seed + trial.Number, token);
+                var seconds = clock.Elapsed.TotalSeconds;
                 run.LogMetric("valid_auc", auc);
                 run.LogMetric("valid_logloss", logLoss);
-                run.LogMetric("training_seconds", clock.Elapsed.TotalSeconds);
+                run.LogMetric("training_seconds", seconds);
                 if (!double.IsFinite(auc)) throw new InvalidOperationException($"validation AUC is {auc}");
+                // Keep the model of a trial that is the best so far, so a resumed study can make it the candidate.
+                lock (bestLock)
+                    if (study.BestTrial is not { } sofar || auc > sofar.Value) artifacts.SaveModel(trial.Number, model, trainer.FeaturizedSchema);
                 run.End(RunStatus.Finished);
-                return new TrialOutcome(auc, new Dictionary<string, double> { ["logloss"] = logLoss }, model);
+                return new TrialOutcome(auc, new Dictionary<string, double> { ["logloss"] = logLoss }, model) { Cost = seconds };
             }
             catch (Exception ex)
             {
-                run.End(RunStatus.Failed, ex.Message);
+                run.End(RunStatus.Failed, ex is OperationCanceledException ? "stopped: " + ex.Message : ex.Message);
                 throw;
             }
         }
@@ -102,6 +113,12 @@ public sealed class TuneStage : Stage
             Patience = cfg.EarlyStopping?.Patience,
             MinImprovement = cfg.EarlyStopping?.MinDelta ?? 0,
             Parallelism = parallelism,
+            TrialTimeout = cfg.TrialTimeout switch
+            {
+                "none" => null,
+                "auto" => TrialTimeouts.Derived(multiple: 5, floor: TimeSpan.FromSeconds(60), minCompleted: 3),
+                var fixedTimeout => TrialTimeouts.Fixed(Durations.Parse(fixedTimeout)),
+            },
         };
         var progress = new Progress(context.Log);
         var result = study.Optimize(Objective, options, progress, context.Cancellation);
@@ -114,15 +131,21 @@ public sealed class TuneStage : Stage
         }
 
         // The candidate: featurizer + best trainer, saved with its record; written last so a crash never leaves a half candidate.
-        var chain = trainer.Chain((Microsoft.ML.ITransformer)best.Attachment!);
+        var bestModel = best.Attachment as Microsoft.ML.ITransformer ?? artifacts.LoadModel(new Microsoft.ML.MLContext(cfg.Seed), best.Number);
+        if (bestModel is null)
+        {
+            context.Log.Info($"tune: the model of best trial #{best.Number} was not kept; training it once more");
+            bestModel = trainer.Fit(ml => TrainerCatalog.Create(ml, best.Params), cfg.Seed + best.Number).Model;
+        }
+        var chain = trainer.Chain(bestModel);
         Directory.CreateDirectory(ws.CandidateDir);
         var modelPath = CandidateModel.ModelPath(ws.CandidateDir);
         ModelScoring.Save(chain, trainer.InputSchema, modelPath);
         FaultInjection.Point("tune.after-model-save", modelPath);
         var sha = Hashing.Sha256File(modelPath);
-        var bestRunId = runIds[best.Number];
-        var importance = TrainerFeatureImportance.Compute((Microsoft.ML.ITransformer)best.Attachment!, trainer.SlotNames);
-        var trials = result.Trials.OrderBy(t => t.Number).Select(t => new TrialSummary(t.Number, runIds.GetValueOrDefault(t.Number, ""),
+        var bestRunId = artifacts.RunId(best.Number);
+        var importance = TrainerFeatureImportance.Compute(bestModel, trainer.SlotNames);
+        var trials = result.Trials.OrderBy(t => t.Number).Select(t => new TrialSummary(t.Number, artifacts.RunId(t.Number),
             t.Params.TryGetValue(SearchSpaceParser.TrainerKey, out var tr) ? tr.ToString()! : "",
             t.Params.Where(p => p.Key != SearchSpaceParser.TrainerKey).ToDictionary(p => p.Key, p => Format(p.Value)),
             t.Value, t.Metrics.TryGetValue("logloss", out var ll) ? ll : null, t.Duration?.TotalSeconds ?? 0, t.State.ToString(), t.Error)).ToList();
@@ -131,7 +154,7 @@ public sealed class TuneStage : Stage
             splits.Version, splitsDigest, signature, sha, importance, trials, cfg.Sampler, result.StopReason.ToString(), DateTimeOffset.UtcNow);
         candidate.Write(ws.CandidateDir);
 
-        store.SetTag(bestRunId, "candidate", "true");
+        if (bestRunId.Length > 0) store.SetTag(bestRunId, "candidate", "true");
         tuningRun.LogMetric("best_valid_auc", best.Value!.Value);
         tuningRun.SetTag("best_trial_run", bestRunId);
         tuningRun.SetTag("stop_reason", result.StopReason.ToString());
@@ -140,9 +163,33 @@ public sealed class TuneStage : Stage
         tuningRun.End(RunStatus.Finished);
 
         var failed = result.Trials.Count(t => t.State == TrialState.Failed);
+        var timedOut = result.Trials.Count(t => t.State == TrialState.TimedOut);
         return StageOutputs.Of(
-            $"{result.Trials.Count} trials ({failed} failed, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
+            $"{result.Trials.Count} trials ({failed} failed, {timedOut} timed out, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
             ("candidate.sha256", sha), ("candidate.run", bestRunId), ("tuning.run", tuningRun.RunId));
+    }
+
+    /// <summary>
+    /// The study of this Tune: named after the model, the splits version and a hash of what decides the trials; a
+    /// forced run gets a new study rather than reusing the finished one.
+    /// </summary>
+    static StudyIdentity StudyIdentityFor(Configuration.Workspace ws, Lake.DeltaSnapshot splits, SearchSpace space, bool fresh)
+    {
+        var cfg = ws.Config.Tune;
+        var inputs = new Dictionary<string, string>
+        {
+            ["code"] = "tune-study/1",
+            ["splits.version"] = splits.Version.ToString(CultureInfo.InvariantCulture),
+            ["splits.digest"] = splits.CommitInfo?.ContentDigest ?? "",
+            ["features"] = Section(ws.Config.Features),
+            ["space"] = space.ToJson().ToJsonString(),
+            ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
+            ["sampler"] = $"{cfg.Sampler} startup={cfg.StartupTrials} multivariate={cfg.Multivariate} tpe=optuna-3.1",
+        };
+        var hash = Hashing.Sha256Hex(string.Join("\n", inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => $"{i.Key}={i.Value}")));
+        var model = new string(ws.Config.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
+        var name = $"{model}-s{splits.Version}-{hash[..10]}" + (fresh ? $"-{DateTime.UtcNow:yyyyMMddHHmmssfff}" : "");
+        return new StudyIdentity(name, StudyDirection.Maximize, inputs);
     }
 
     /// <summary>The train and valid rows of a splits snapshot, with the signature its column types give.</summary>

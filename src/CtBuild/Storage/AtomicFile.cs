@@ -41,7 +41,7 @@ public static class AtomicFile
         try
         {
             WriteFlushed(temp, bytes);
-            File.Move(temp, path, overwrite: false);
+            MoveNoReplace(temp, path);
             return true;
         }
         catch (IOException) when (File.Exists(path))
@@ -88,6 +88,27 @@ public static class AtomicFile
             throw CouldNotWrite(destination, ex);
         }
     }
+
+    // File.Move(overwrite: false) on Unix checks for the target and then renames: two writers racing can both "win"
+    // (seen with 64 concurrent study claims). link(2) fails atomically with EEXIST instead; where the file system has no
+    // hard links, fall back to File.Move.
+    static void MoveNoReplace(string temp, string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            if (Link(temp, path) == 0)
+            {
+                File.Delete(temp);
+                return;
+            }
+            if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == 17) // EEXIST
+                throw new IOException($"{path} already exists.");
+        }
+        File.Move(temp, path, overwrite: false);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link", SetLastError = true)]
+    static extern int Link(string existing, string created);
 
     static void WriteFlushed(string temp, ReadOnlySpan<byte> bytes)
     {

@@ -28,11 +28,26 @@ public sealed class TrialTrainer
         SlotNames = ReadSlotNames(_train.Schema, train.Signature);
     }
 
-    /// <summary>Fits the trainer built by <paramref name="build"/> and returns it with its validation AUC and log-loss.</summary>
-    public (ITransformer Model, double Auc, double LogLoss) Fit(Func<MLContext, IEstimator<ITransformer>> build, int seed)
+    // MLContext implements ML.NET's internal ICancelable (trainers call CheckAlive between iterations and throw once it
+    // is cancelled); the interface is not public, so it is reached by name. Null if a later ML.NET drops it.
+    static readonly System.Reflection.MethodInfo? CancelExecution =
+        typeof(MLContext).GetInterface("Microsoft.ML.Runtime.ICancelable")?.GetMethod("CancelExecution");
+
+    /// <summary>The schema trainers see (after the featurizer): what a saved trainer model is loaded against.</summary>
+    public DataViewSchema FeaturizedSchema => _train.Schema;
+
+    /// <summary>
+    /// Fits the trainer built by <paramref name="build"/> and returns it with its validation AUC and log-loss.
+    /// Cancelling <paramref name="cancellation"/> stops ML.NET at its next check (between iterations) with an
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public (ITransformer Model, double Auc, double LogLoss) Fit(Func<MLContext, IEstimator<ITransformer>> build, int seed,
+        CancellationToken cancellation = default)
     {
         var ml = new MLContext(seed);
+        using var stop = cancellation.Register(() => CancelExecution?.Invoke(ml, null));
         var model = build(ml).Fit(_train);
+        cancellation.ThrowIfCancellationRequested();
         var metrics = ml.BinaryClassification.Evaluate(model.Transform(_valid), labelColumnName: nameof(ModelInputRow.Label));
         return (model, metrics.AreaUnderRocCurve, metrics.LogLoss);
     }

@@ -3,92 +3,167 @@ namespace CtBuild.Tuning;
 /// <summary>Settings shared by the Parzen estimators of one sampler.</summary>
 /// <param name="PriorWeight">Weight of the prior kernel (a wide kernel over the whole range, or a uniform categorical).</param>
 /// <param name="MagicClip">Optuna's bandwidth floor: kernels are at least (high − low) / min(100, 1 + kernels) wide.</param>
-public sealed record ParzenEstimatorParameters(double PriorWeight = 1.0, bool MagicClip = true);
+/// <param name="KernelWidthWeighting">
+/// Score each kernel by its standardised density φ(z)/mass, without the 1/σ of a true density, as Optuna 3.1 to 3.4 did
+/// (fixed in 3.5, optuna commit 206e719). A wide kernel then counts as much as a narrow one at its centre, which keeps
+/// l(x)/g(x) from chasing single narrow kernels; <c>ctb bench tuner</c> measures which ranks candidates better.
+/// Sampling is the same either way.
+/// </param>
+public sealed record ParzenEstimatorParameters(double PriorWeight = 1.0, bool MagicClip = true, bool KernelWidthWeighting = true);
 
 /// <summary>
-/// A one-dimensional density estimate over observed internal values: a mixture of normals truncated to the
-/// distribution's internal range (numeric parameters) or of smoothed one-hot vectors (categoricals), plus a prior
-/// component. This is Optuna's univariate TPE estimator.
+/// A density estimate over observed internal values of one or more parameters: a weighted mixture with one kernel per
+/// observation plus a prior kernel. Per dimension a kernel is a normal truncated to the distribution's internal range
+/// (numeric parameters) or a smoothed one-hot vector (categoricals). This is Optuna 3.1's <c>_ParzenEstimator</c>:
+/// univariate, each kernel is as wide as the larger gap to its sorted neighbours (Hyperopt's rule); multivariate, one
+/// kernel is a product over the dimensions, with Scott's-rule width 0.2·n^(−1/(d+4))·range, so the estimate keeps the
+/// correlations between parameters. Stepped parameters (ints, quantised reals) are scored by the mass of their bin.
 /// </summary>
 internal sealed class ParzenEstimator
 {
-    private readonly Distribution _distribution;
+    private readonly Distribution[] _distributions;
     private readonly double[] _logWeights;
-    private readonly double[] _mus = [];
-    private readonly double[] _sigmas = [];
-    private readonly double[] _logNormalisers = []; // log weight − log σ − log √(2π) − log mass, per kernel
-    private readonly double[][] _categoryLogProbabilities = [];
-    private readonly double[] _terms; // scratch for LogPdf, one slot per kernel
+    private readonly double[][] _mus;            // [dimension][kernel], empty for categoricals
+    private readonly double[][] _sigmas;
+    private readonly double[][] _logNormalisers; // −log σ − log √(2π) − log mass, or −log mass for stepped dimensions
+    private readonly double[][][] _categoryLogProbabilities; // [dimension][kernel][choice]
+    private readonly double[] _terms;            // scratch for LogPdf, one slot per kernel
 
+    /// <summary>A univariate estimator over one parameter.</summary>
     /// <param name="observations">Internal values, oldest first.</param>
     /// <param name="weights">One weight per observation (see <see cref="TpeSampler.DefaultWeights"/>).</param>
     public ParzenEstimator(Distribution distribution, IReadOnlyList<double> observations, IReadOnlyList<double> weights,
         ParzenEstimatorParameters parameters)
+        : this([distribution], observations.Select(o => new[] { o }).ToArray(), weights, parameters, multivariate: false)
     {
-        _distribution = distribution;
+    }
+
+    /// <param name="observations">One row of internal values (one per distribution) per observation, oldest first.</param>
+    /// <param name="multivariate">Joint kernels with Scott's-rule widths; else each dimension on its own with Hyperopt's widths.</param>
+    public ParzenEstimator(IReadOnlyList<Distribution> distributions, IReadOnlyList<double[]> observations, IReadOnlyList<double> weights,
+        ParzenEstimatorParameters parameters, bool multivariate)
+    {
+        _distributions = distributions.ToArray();
+        int n = observations.Count, d = _distributions.Length, kernels = n + 1;
         var kernelWeights = weights.Append(parameters.PriorWeight).ToArray();
         double total = kernelWeights.Sum();
         _logWeights = kernelWeights.Select(w => Math.Log(w / total)).ToArray();
-        _terms = new double[_logWeights.Length];
+        _terms = new double[kernels];
+        _mus = new double[d][];
+        _sigmas = new double[d][];
+        _logNormalisers = new double[d][];
+        _categoryLogProbabilities = new double[d][][];
+        // Optuna: SIGMA0_MAGNITUDE · max(n, 1)^(−1/(d + 4)), in units of the range.
+        double sigma0 = 0.2 * Math.Pow(Math.Max(n, 1), -1.0 / (d + 4));
 
-        if (distribution is CategoricalDistribution categorical)
+        for (int j = 0; j < d; j++)
         {
-            // Each kernel spreads prior weight evenly over the choices and adds 1 at the observed choice; the prior kernel is uniform.
-            int n = categorical.Choices.Count, kernels = observations.Count + 1;
-            _categoryLogProbabilities = new double[kernels][];
-            for (int k = 0; k < kernels; k++)
+            var distribution = _distributions[j];
+            if (distribution is CategoricalDistribution categorical)
             {
-                var row = Enumerable.Repeat(parameters.PriorWeight / kernels, n).ToArray();
-                if (k < observations.Count) row[(int)observations[k]] += 1;
-                double sum = row.Sum();
-                _categoryLogProbabilities[k] = row.Select(v => Math.Log(v / sum)).ToArray();
+                // Each kernel spreads prior weight evenly over the choices and adds 1 at the observed choice; the prior kernel is uniform.
+                int choices = categorical.Choices.Count;
+                var table = new double[kernels][];
+                for (int k = 0; k < kernels; k++)
+                {
+                    var row = Enumerable.Repeat(parameters.PriorWeight / kernels, choices).ToArray();
+                    if (k < n) row[(int)observations[k][j]] += 1;
+                    double sum = row.Sum();
+                    table[k] = row.Select(v => Math.Log(v / sum)).ToArray();
+                }
+                _categoryLogProbabilities[j] = table;
+                _mus[j] = _sigmas[j] = _logNormalisers[j] = [];
+                continue;
             }
-            return;
+            double low = distribution.InternalLow, high = distribution.InternalHigh;
+            var mus = observations.Select(o => o[j]).Append((low + high) / 2).ToArray();
+            var sigmas = multivariate
+                ? Clip(Enumerable.Repeat(sigma0 * (high - low), kernels).ToArray(), low, high, parameters.MagicClip)
+                : Clip(HyperoptWidths(mus, low, high), low, high, parameters.MagicClip);
+            sigmas[^1] = high - low;
+            _mus[j] = mus;
+            _sigmas[j] = sigmas;
+            bool stepped = Step(distribution) is not null;
+            bool scaled = !stepped && !parameters.KernelWidthWeighting;
+            _logNormalisers[j] = mus.Select((mu, k) => (stepped ? 0 : -TruncatedNormal.LogSqrt2Pi) - (scaled ? Math.Log(sigmas[k]) : 0)
+                - TruncatedNormal.LogMass(mu, sigmas[k], low, high)).ToArray();
+            _categoryLogProbabilities[j] = [];
         }
-
-        double low = distribution.InternalLow, high = distribution.InternalHigh;
-        _mus = observations.Append((low + high) / 2).ToArray();
-        _sigmas = Bandwidths(_mus, low, high, parameters.MagicClip);
-        _sigmas[^1] = high - low;
-        _logNormalisers = _mus.Select((mu, k) =>
-            _logWeights[k] + TruncatedNormal.LogPdf(mu, mu, _sigmas[k], TruncatedNormal.LogMass(mu, _sigmas[k], low, high))).ToArray();
     }
 
-    /// <summary>A draw from the mixture, in internal form, snapped to the distribution's grid.</summary>
-    public double Sample(Random random)
+    /// <summary>A draw from a one-parameter estimator, in internal form, snapped to the distribution's grid.</summary>
+    public double Sample(Random random) => SampleVector(random)[0];
+
+    /// <summary>A draw of every dimension from one kernel, in internal form, snapped to each distribution's grid.</summary>
+    public double[] SampleVector(Random random)
     {
         int k = PickKernel(random);
-        if (_distribution is CategoricalDistribution)
+        var x = new double[_distributions.Length];
+        for (int j = 0; j < x.Length; j++)
         {
-            var probabilities = _categoryLogProbabilities[k];
-            double u = random.NextDouble(), cumulative = 0;
-            for (int c = 0; c < probabilities.Length; c++)
-                if ((cumulative += Math.Exp(probabilities[c])) >= u) return c;
-            return probabilities.Length - 1;
+            var distribution = _distributions[j];
+            if (distribution is CategoricalDistribution)
+            {
+                var probabilities = _categoryLogProbabilities[j][k];
+                double u = random.NextDouble(), cumulative = 0;
+                x[j] = probabilities.Length - 1;
+                for (int c = 0; c < probabilities.Length; c++)
+                    if ((cumulative += Math.Exp(probabilities[c])) >= u) { x[j] = c; break; }
+                continue;
+            }
+            double v = TruncatedNormal.Sample(_mus[j][k], _sigmas[j][k], distribution.InternalLow, distribution.InternalHigh, random);
+            x[j] = distribution.ToInternal(distribution.ToExternal(v));
         }
-        double x = TruncatedNormal.Sample(_mus[k], _sigmas[k], _distribution.InternalLow, _distribution.InternalHigh, random);
-        return _distribution.ToInternal(_distribution.ToExternal(x));
+        return x;
     }
 
-    /// <summary>Log density (log probability for categoricals) at internal value <paramref name="x"/>. Not thread-safe (reuses a buffer).</summary>
-    public double LogPdf(double x)
+    /// <summary>Log density of a one-parameter estimator at internal value <paramref name="x"/>. Not thread-safe (reuses a buffer).</summary>
+    public double LogPdf(double x) => LogPdf([x]);
+
+    /// <summary>
+    /// Log density (log probability for categoricals, log bin mass for stepped dimensions) at internal values
+    /// <paramref name="x"/>, one per dimension. Not thread-safe (reuses a buffer).
+    /// </summary>
+    public double LogPdf(ReadOnlySpan<double> x)
     {
         var terms = _terms;
-        if (_distribution is CategoricalDistribution)
+        Array.Copy(_logWeights, terms, terms.Length);
+        for (int j = 0; j < _distributions.Length; j++)
         {
-            int c = (int)x;
-            for (int k = 0; k < terms.Length; k++) terms[k] = _logWeights[k] + _categoryLogProbabilities[k][c];
-        }
-        else
-        {
+            var distribution = _distributions[j];
+            if (distribution is CategoricalDistribution)
+            {
+                int c = (int)x[j];
+                var table = _categoryLogProbabilities[j];
+                for (int k = 0; k < terms.Length; k++) terms[k] += table[k][c];
+                continue;
+            }
+            var mus = _mus[j];
+            var sigmas = _sigmas[j];
+            var normalisers = _logNormalisers[j];
+            if (Step(distribution) is { } q)
+            {
+                double lower = Math.Max(x[j] - q / 2, distribution.InternalLow), upper = Math.Min(x[j] + q / 2, distribution.InternalHigh);
+                for (int k = 0; k < terms.Length; k++)
+                    terms[k] += normalisers[k] + TruncatedNormal.LogMass(mus[k], sigmas[k], lower, upper);
+                continue;
+            }
             for (int k = 0; k < terms.Length; k++)
             {
-                double z = (x - _mus[k]) / _sigmas[k];
-                terms[k] = _logNormalisers[k] - 0.5 * z * z;
+                double z = (x[j] - mus[k]) / sigmas[k];
+                terms[k] += normalisers[k] - 0.5 * z * z;
             }
         }
         return LogSumExp(terms);
     }
+
+    /// <summary>The bin width of a stepped parameter in internal units (ints, quantised reals on a linear scale); null otherwise.</summary>
+    private static double? Step(Distribution distribution) => distribution switch
+    {
+        IntDistribution i => i.Step,
+        FloatDistribution { Log: false, Step: { } q } => q,
+        _ => null,
+    };
 
     private int PickKernel(Random random)
     {
@@ -99,8 +174,8 @@ internal sealed class ParzenEstimator
     }
 
     // Hyperopt's rule as Optuna keeps it: each kernel is as wide as the larger gap to its sorted neighbours
-    // (range ends count as neighbours, except for the outermost kernels), clipped to [minSigma, high − low].
-    private static double[] Bandwidths(double[] mus, double low, double high, bool magicClip)
+    // (range ends count as neighbours, except for the outermost kernels).
+    private static double[] HyperoptWidths(double[] mus, double low, double high)
     {
         int n = mus.Length;
         var order = Enumerable.Range(0, n).OrderBy(i => mus[i]).ToArray();
@@ -116,10 +191,17 @@ internal sealed class ParzenEstimator
             sortedSigmas[0] = sorted[2] - sorted[1];
             sortedSigmas[^1] = sorted[^2] - sorted[^3];
         }
-        double range = high - low;
-        double minSigma = magicClip ? range / Math.Min(100.0, 1.0 + n) : 1e-12;
         var sigmas = new double[n];
-        for (int i = 0; i < n; i++) sigmas[order[i]] = Math.Clamp(sortedSigmas[i], minSigma, range);
+        for (int i = 0; i < n; i++) sigmas[order[i]] = sortedSigmas[i];
+        return sigmas;
+    }
+
+    // Clipped to [minSigma, high − low]; Optuna's magic clip makes minSigma (high − low) / min(100, 1 + kernels).
+    private static double[] Clip(double[] sigmas, double low, double high, bool magicClip)
+    {
+        double range = high - low;
+        double minSigma = magicClip ? range / Math.Min(100.0, 1.0 + sigmas.Length) : 1e-12;
+        for (int i = 0; i < sigmas.Length; i++) sigmas[i] = Math.Clamp(sigmas[i], minSigma, range);
         return sigmas;
     }
 

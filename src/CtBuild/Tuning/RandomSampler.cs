@@ -1,14 +1,15 @@
 namespace CtBuild.Tuning;
 
 /// <summary>Draws every parameter independently and uniformly on its internal scale (log scale for log parameters). The baseline.</summary>
+/// <remarks>Each suggestion's random numbers come from (seed, number of trials that count), see <see cref="SamplerRandom"/>.</remarks>
 public sealed class RandomSampler(int? seed = null) : ISampler
 {
-    private readonly Random _random = seed is { } s ? new Random(s) : new Random();
+    private readonly ulong _seed = seed is { } s ? (ulong)s : SamplerRandom.AnySeed();
 
     public IReadOnlyDictionary<string, object> Sample(SearchSpace space, IReadOnlyList<FrozenTrial> trials, StudyDirection direction)
     {
         var values = new Dictionary<string, object>();
-        SampleInto(space, values, _random);
+        SampleInto(space, values, SamplerRandom.For(_seed, trials));
         return values;
     }
 

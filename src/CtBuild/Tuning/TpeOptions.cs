@@ -16,6 +16,13 @@ public sealed record TpeOptions
     public ParzenEstimatorParameters Estimator { get; init; } = new();
 
     /// <summary>
+    /// Multivariate TPE (Optuna's <c>multivariate=True, group=True</c>): the parameters of one level of the space (the
+    /// top level, or one trainer's own parameters) are drawn together from joint Parzen estimators, so the search
+    /// follows how they interact (e.g. learning rate with number of trees). False: each parameter on its own.
+    /// </summary>
+    public bool Multivariate { get; init; }
+
+    /// <summary>
     /// Give running trials the worst observed value when building estimators, so parallel workers steer away
     /// from points already being evaluated instead of proposing them again.
     /// </summary>

@@ -16,13 +16,13 @@ namespace CtBuild.Tuning;
 /// </remarks>
 public sealed class TpeSampler : ISampler
 {
-    private readonly Random _random;
+    private readonly ulong _seed;
 
     public TpeSampler(int? seed = null, TpeOptions? options = null)
     {
         Options = options ?? new TpeOptions();
         Options.Validate();
-        _random = seed is { } s ? new Random(s) : new Random();
+        _seed = seed is { } s ? (ulong)s : SamplerRandom.AnySeed();
     }
 
     public TpeOptions Options { get; }
@@ -47,14 +47,15 @@ public sealed class TpeSampler : ISampler
     public IReadOnlyDictionary<string, object> Sample(SearchSpace space, IReadOnlyList<FrozenTrial> trials, StudyDirection direction)
     {
         var values = new Dictionary<string, object>();
+        var random = SamplerRandom.For(_seed, trials);
         var completed = trials.Where(t => t.State == TrialState.Complete).ToArray();
-        if (completed.Length < Options.NStartupTrials)
+        if (completed.Length < Math.Max(Options.NStartupTrials, 1))
         {
-            RandomSampler.SampleInto(space, values, _random);
+            RandomSampler.SampleInto(space, values, random);
             return values;
         }
         var observations = Split(trials, completed, direction);
-        SampleInto(space, observations, values);
+        SampleInto(space, observations, values, random);
         // On small grids l(x) can outweigh the lie about a running trial, and the argmax lands on it again. Redraw a
         // few times; if the suggestion still repeats a running trial, explore with prior draws instead of evaluating it twice.
         var running = Options.ConstantLiar ? trials.Where(t => t.State == TrialState.Running).ToArray() : [];
@@ -62,12 +63,12 @@ public sealed class TpeSampler : ISampler
         for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
         {
             values.Clear();
-            SampleInto(space, observations, values);
+            SampleInto(space, observations, values, random);
         }
         for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
         {
             values.Clear();
-            RandomSampler.SampleInto(space, values, _random);
+            RandomSampler.SampleInto(space, values, random);
         }
         return values;
     }
@@ -78,27 +79,85 @@ public sealed class TpeSampler : ISampler
     /// <summary>An observed trial: its parameters and whether it is among the good ones.</summary>
     private sealed record Observation(int Number, IReadOnlyDictionary<string, object> Params, bool Below);
 
+    // Optuna's split: the best γ(n) of the n finished trials are "below". Timed-out and pruned trials count in n but rank
+    // after every completed one (bad results); running trials (the liar) go above and do not count in n.
     private Observation[] Split(IReadOnlyList<FrozenTrial> trials, FrozenTrial[] completed, StudyDirection direction)
     {
         // Loss is lower-is-better whatever the direction.
-        double Loss(double value) => direction == StudyDirection.Minimize ? value : -value;
-        double worst = completed.Max(t => Loss(t.Value!.Value));
-        var scored = completed.Select(t => (Trial: t, Loss: Loss(t.Value!.Value)));
-        if (Options.ConstantLiar)
-            scored = scored.Concat(trials.Where(t => t.State == TrialState.Running).Select(t => (Trial: t, Loss: worst)));
-        var ranked = scored.OrderBy(s => s.Loss).ThenBy(s => s.Trial.Number).ToArray();
-        int nBelow = Math.Clamp(Options.Gamma(ranked.Length), 1, ranked.Length);
+        double Loss(FrozenTrial t) => t.State != TrialState.Complete ? double.PositiveInfinity
+            : direction == StudyDirection.Minimize ? t.Value!.Value : -t.Value!.Value;
+        var finished = trials.Where(t => t.State is TrialState.Complete or TrialState.TimedOut or TrialState.Pruned).ToArray();
+        var scored = Options.ConstantLiar ? finished.Concat(trials.Where(t => t.State == TrialState.Running)) : finished;
+        var ranked = scored.Select(t => (Trial: t, Loss: Loss(t))).OrderBy(s => s.Loss).ThenBy(s => s.Trial.Number).ToArray();
+        int nBelow = Math.Clamp(Options.Gamma(finished.Length), 1, completed.Length);
         return ranked.Select((s, rank) => new Observation(s.Trial.Number, s.Trial.Params, rank < nBelow))
             .OrderBy(o => o.Number)
             .ToArray();
     }
 
-    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values) =>
-        space.Sample(observations, values, (o, name, distribution) => SampleParameter(name, distribution, o),
+    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random)
+    {
+        if (Options.Multivariate)
+        {
+            SampleJointly(space, observations, values, random);
+            return;
+        }
+        space.Sample(observations, values, (o, name, distribution) => SampleParameter(name, distribution, o, random),
             // A branch's parameters learn only from the trials that took this branch.
             (o, choice, label) => o.Where(t => t.Params.TryGetValue(choice, out var v) && Equals(v, label)).ToArray());
+    }
 
-    private object SampleParameter(string name, Distribution distribution, Observation[] observations)
+    // Multivariate TPE with groups (Optuna's multivariate=True, group=True): the parameters of one level of the tree (the
+    // top level, or one branch such as a trainer's own parameters) are drawn together from joint estimators fitted to the
+    // trials that have all of them; then each chosen branch is sampled the same way from the trials that took it.
+    private void SampleJointly(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random)
+    {
+        var group = new List<(string Name, Distribution Distribution)>();
+        foreach (var node in space.Nodes)
+        {
+            switch (node)
+            {
+                case ConstantNode c: values[c.Name] = c.Value; break;
+                case ParameterNode p: group.Add((p.Name, p.Distribution)); break;
+                case ChoiceNode c: group.Add((c.Name, c.Distribution)); break;
+            }
+        }
+        if (group.Count > 0)
+        {
+            var distributions = group.Select(g => g.Distribution).ToArray();
+            List<double[]> Rows(bool below)
+            {
+                var rows = new List<double[]>();
+                foreach (var o in observations.Where(o => o.Below == below))
+                {
+                    var row = group.Select(g => InternalValue(g.Name, g.Distribution, o)).ToArray();
+                    if (row.All(x => x is not null)) rows.Add(row.Select(x => x!.Value).ToArray());
+                }
+                return rows;
+            }
+            var belowRows = Rows(below: true);
+            var aboveRows = Rows(below: false);
+            var l = new ParzenEstimator(distributions, belowRows, DefaultWeights(belowRows.Count), Options.Estimator, multivariate: true);
+            var g = new ParzenEstimator(distributions, aboveRows, DefaultWeights(aboveRows.Count), Options.Estimator, multivariate: true);
+            double[]? best = null;
+            double bestScore = double.NegativeInfinity;
+            for (int i = 0; i < Options.NEiCandidates; i++)
+            {
+                var x = l.SampleVector(random);
+                double score = l.LogPdf(x) - g.LogPdf(x);
+                if (best is null || score > bestScore) (best, bestScore) = (x, score);
+            }
+            for (int j = 0; j < group.Count; j++) values[group[j].Name] = group[j].Distribution.ToExternal(best![j]);
+        }
+        foreach (var choice in space.Nodes.OfType<ChoiceNode>())
+        {
+            var label = (string)values[choice.Name];
+            SampleJointly(choice.Branch(label).Space,
+                observations.Where(t => t.Params.TryGetValue(choice.Name, out var v) && Equals(v, label)).ToArray(), values, random);
+        }
+    }
+
+    private object SampleParameter(string name, Distribution distribution, Observation[] observations, Random random)
     {
         var below = InternalValues(name, distribution, observations.Where(o => o.Below));
         var above = InternalValues(name, distribution, observations.Where(o => !o.Below));
@@ -108,7 +167,7 @@ public sealed class TpeSampler : ISampler
         double best = double.NaN, bestScore = double.NegativeInfinity;
         for (int i = 0; i < Options.NEiCandidates; i++)
         {
-            double x = l.Sample(_random);
+            double x = l.Sample(random);
             double score = l.LogPdf(x) - g.LogPdf(x);
             if (score > bestScore || double.IsNaN(best)) (best, bestScore) = (x, score);
         }
@@ -120,13 +179,16 @@ public sealed class TpeSampler : ISampler
     {
         var values = new List<double>();
         foreach (var o in observations)
-        {
-            if (!o.Params.TryGetValue(name, out var value)) continue;
-            if (distribution is CategoricalDistribution c && !c.Choices.Contains(value)) continue;
-            if (distribution is not CategoricalDistribution && value is not (int or double)) continue;
-            double x = distribution.ToInternal(value);
-            if (x >= distribution.InternalLow && x <= distribution.InternalHigh) values.Add(x);
-        }
+            if (InternalValue(name, distribution, o) is { } x) values.Add(x);
         return values;
+    }
+
+    private static double? InternalValue(string name, Distribution distribution, Observation o)
+    {
+        if (!o.Params.TryGetValue(name, out var value)) return null;
+        if (distribution is CategoricalDistribution c && !c.Choices.Contains(value)) return null;
+        if (distribution is not CategoricalDistribution && value is not (int or double)) return null;
+        double x = distribution.ToInternal(value);
+        return x >= distribution.InternalLow && x <= distribution.InternalHigh ? x : null;
     }
 }

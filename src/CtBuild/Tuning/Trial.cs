@@ -8,20 +8,23 @@ namespace CtBuild.Tuning;
 /// </summary>
 public sealed class Trial
 {
-    internal Trial(int number, IReadOnlyDictionary<string, object> parameters, DateTimeOffset start)
+    private readonly Study? _study;
+
+    internal Trial(int number, IReadOnlyDictionary<string, object> parameters, DateTimeOffset start, Study? study = null)
     {
         Number = number;
         Params = parameters;
         Start = start;
+        _study = study;
     }
 
-    /// <summary>0-based order in which the trial was asked for.</summary>
+    /// <summary>0-based order in which the trial was claimed in its study.</summary>
     public int Number { get; }
 
     /// <summary>Parameter values: ints as int, reals as double, choices as their value.</summary>
     public IReadOnlyDictionary<string, object> Params { get; }
 
-    /// <summary>When the trial was asked for.</summary>
+    /// <summary>When the trial was claimed.</summary>
     public DateTimeOffset Start { get; }
 
     /// <summary>The value of a numeric parameter as a double.</summary>
@@ -29,7 +32,11 @@ public sealed class Trial
 
     /// <summary>The value of a string parameter or choice.</summary>
     public string GetString(string name) => Get(name) as string
-        ?? throw new InvalidOperationException($"Trial parameter '{name}' is {Get(name)}, not a string.");
+        ?? throw new InvalidOperationException($"Trial #{Number} parameter '{name}' is {Get(name)}, not a string.");
+
+    /// <summary>Records the value reached at <paramref name="step"/> (a successive-halving rung) in the study's storage.</summary>
+    public void Report(int step, double value) =>
+        (_study ?? throw new InvalidOperationException($"Trial #{Number} belongs to no study.")).ReportIntermediate(Number, step, value);
 
     private object Get(string name) => Params.TryGetValue(name, out var value)
         ? value

@@ -3,14 +3,20 @@ namespace CtBuild.Tuning;
 /// <summary>Where a trial is in its life.</summary>
 public enum TrialState
 {
-    /// <summary>Asked for and not yet told: its objective is running.</summary>
+    /// <summary>Claimed and not yet finished: its objective is running (or its worker died, until it is failed as stale).</summary>
     Running,
 
     /// <summary>Finished with a finite value.</summary>
     Complete,
 
-    /// <summary>The objective threw or returned NaN/∞; <see cref="FrozenTrial.Error"/> says why.</summary>
+    /// <summary>The objective threw or returned NaN/∞, or its worker stopped sending heartbeats; <see cref="FrozenTrial.Error"/> says why.</summary>
     Failed,
+
+    /// <summary>Stopped after running longer than the trial timeout; counts as a bad result to the sampler.</summary>
+    TimedOut,
+
+    /// <summary>Stopped early by successive halving at a rung; its rung values are in <see cref="FrozenTrial.Intermediate"/>.</summary>
+    Pruned,
 }
 
 /// <summary>Whether the study looks for the largest value (AUC) or the smallest (loss, regret).</summary>
@@ -30,4 +36,10 @@ public enum StopReason
 
     /// <summary>The caller's cancellation token was cancelled.</summary>
     Cancelled,
+}
+
+public static class TrialStateExtensions
+{
+    /// <summary>True for every state but <see cref="TrialState.Running"/>: the trial's record no longer changes.</summary>
+    public static bool IsFinished(this TrialState state) => state != TrialState.Running;
 }

@@ -3,7 +3,7 @@ namespace CtBuild.Tuning;
 /// <summary>Normal distribution functions and sampling from a normal truncated to [low, high].</summary>
 internal static class TruncatedNormal
 {
-    private static readonly double LogSqrt2Pi = 0.5 * Math.Log(2 * Math.PI);
+    internal static readonly double LogSqrt2Pi = 0.5 * Math.Log(2 * Math.PI);
 
     /// <summary>Standard normal CDF.</summary>
     public static double Cdf(double z) => 0.5 * Erfc(-z / Math.Sqrt(2));
@@ -55,9 +55,15 @@ internal static class TruncatedNormal
         return -0.5 * z * z - LogSqrt2Pi - Math.Log(sigma) - logMass;
     }
 
-    /// <summary>Log of the mass of N(mu, sigma²) on [low, high].</summary>
-    public static double LogMass(double mu, double sigma, double low, double high) =>
-        Math.Log(Math.Max(Cdf((high - mu) / sigma) - Cdf((low - mu) / sigma), 1e-300));
+    /// <summary>Log of the mass of N(mu, sigma²) on [low, high]; both ends in one tail are taken from that tail, so a narrow bin far from mu keeps its digits.</summary>
+    public static double LogMass(double mu, double sigma, double low, double high)
+    {
+        double a = (low - mu) / sigma, b = (high - mu) / sigma;
+        double mass = a > 0 ? 0.5 * (Erfc(a / Math.Sqrt(2)) - Erfc(b / Math.Sqrt(2)))
+            : b < 0 ? 0.5 * (Erfc(-b / Math.Sqrt(2)) - Erfc(-a / Math.Sqrt(2)))
+            : Cdf(b) - Cdf(a);
+        return Math.Log(Math.Max(mass, 1e-300));
+    }
 
     /// <summary>A draw of N(mu, sigma²) restricted to [low, high], by inverting the CDF.</summary>
     public static double Sample(double mu, double sigma, double low, double high, Random random)

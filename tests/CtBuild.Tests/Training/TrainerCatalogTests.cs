@@ -117,12 +117,11 @@ public class TrainerCatalogTests
             } } }
             """);
         var ml = new MLContext(seed: 1);
-        // Draw until each branch has come up once, and fit that trial.
-        var sampler = new RandomSampler(seed: 4);
+        // Draw until each branch has come up once, and fit that trial (a draw depends only on seed and history: vary the seed).
         var fitted = new Dictionary<string, double>();
         for (int i = 0; i < 50 && fitted.Count < 2; i++)
         {
-            var trial = sampler.Sample(space, [], StudyDirection.Maximize);
+            var trial = new RandomSampler(seed: 4 + i).Sample(space, [], StudyDirection.Maximize);
             if (fitted.ContainsKey((string)trial["trainer"])) continue;
             var model = TrainerCatalog.Create(ml, trial).Fit(Synthetic(ml, 200, seed: i));
             fitted[(string)trial["trainer"]] = ml.BinaryClassification.Evaluate(model.Transform(Synthetic(ml, 200, seed: 100 + i))).AreaUnderRocCurve;

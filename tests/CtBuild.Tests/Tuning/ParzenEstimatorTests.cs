@@ -10,7 +10,7 @@ public class ParzenEstimatorTests
     public void Numeric_density_integrates_to_one_over_the_range(bool magicClip)
     {
         var distribution = new FloatDistribution(-5, 5);
-        var estimator = new ParzenEstimator(distribution, [-4.0, -3.8, 3.0], [1, 1, 1], new ParzenEstimatorParameters(MagicClip: magicClip));
+        var estimator = new ParzenEstimator(distribution, [-4.0, -3.8, 3.0], [1, 1, 1], new ParzenEstimatorParameters(MagicClip: magicClip, KernelWidthWeighting: false));
 
         const int steps = 20_000;
         double width = (distribution.InternalHigh - distribution.InternalLow) / steps, integral = 0;
@@ -22,10 +22,34 @@ public class ParzenEstimatorTests
     [Fact]
     public void Without_the_clip_kernels_are_as_narrow_as_the_gaps_between_observations()
     {
-        var estimator = new ParzenEstimator(new FloatDistribution(-5, 5), [-4.0, -3.8, 3.0], [1, 1, 1], new ParzenEstimatorParameters(MagicClip: false));
+        var estimator = new ParzenEstimator(new FloatDistribution(-5, 5), [-4.0, -3.8, 3.0], [1, 1, 1], new ParzenEstimatorParameters(MagicClip: false, KernelWidthWeighting: false));
 
         // The kernel at -4 is 0.2 wide (its gap to -3.8), so the density has a sharp peak there.
         Assert.True(estimator.LogPdf(-4.0) > estimator.LogPdf(-3.0) + 0.5);
+    }
+
+    // Observations and figures from Optuna 3.1.0's _ParzenEstimator (python3-optuna on Debian), defaults: prior weight 1,
+    // magic clip, no endpoints, default_weights; its logpdf has no 1/σ (KernelWidthWeighting), the int one is bin mass.
+    private static readonly double[] Observed = [-4.0, -3.8, 3.0, 0.5, 4.9, 1.1, 1.2, -2.0, 2.2, 0.0, 3.3, -1.5, 4.0, 2.8, -0.7, 1.9, 0.3, -4.6, 3.9, 2.5, -3.1, 0.9, 1.7, -2.2, 4.4, 0.1, -0.2, 2.0];
+
+    [Fact]
+    public void Default_estimators_score_exactly_as_optuna_3_1()
+    {
+        var real = new ParzenEstimator(new FloatDistribution(-5, 5), Observed, TpeSampler.DefaultWeights(Observed.Length), new ParzenEstimatorParameters());
+        double[] at = [-4.9, -4.0, -1.0, 0.0, 0.77, 3.0, 4.99];
+        double[] optuna = [-2.896063227330802, -2.7221314052733905, -2.5745664011957072, -2.198229461347438, -2.3232406503747356, -2.434690429377676, -2.659738651731866];
+        for (int i = 0; i < at.Length; i++) Assert.Equal(optuna[i], real.LogPdf(at[i]), 1e-6); // erfc is good to ~1e-7
+
+        double[] ints = [1, 3, 3, 7, 10, 2, 5];
+        var integer = new ParzenEstimator(new IntDistribution(1, 10), ints, TpeSampler.DefaultWeights(ints.Length), new ParzenEstimatorParameters());
+        double[] intAt = [1, 3, 6, 10];
+        double[] intOptuna = [-1.952612773793673, -1.856581190562299, -2.5748171778513362, -2.9196978906435493];
+        for (int i = 0; i < intAt.Length; i++) Assert.Equal(intOptuna[i], integer.LogPdf(intAt[i]), 1e-6);
+
+        var rows = Enumerable.Range(0, 10).Select(i => new[] { Observed[i], Observed[10 + i] }).ToArray();
+        var joint = new ParzenEstimator([new FloatDistribution(-5, 5), new FloatDistribution(-5, 5)], rows, TpeSampler.DefaultWeights(10), new ParzenEstimatorParameters(), multivariate: true);
+        Assert.Equal(-2.0910118693632773, joint.LogPdf([0.0, 0.5]), 1e-6);
+        Assert.Equal(-2.3450489558673606, joint.LogPdf([1.0, -3.0]), 1e-6);
     }
 
     [Fact]

@@ -165,6 +165,64 @@ public class StudyTests
         Assert.Equal("Invalid study options: MaxEvals must be >= 1, but got 0; Patience must be >= 1, but got 0; Parallelism must be >= 1, but got 0.", error.Message);
     }
 
+    [Fact]
+    public void A_trial_past_its_timeout_is_recorded_timed_out_and_its_worker_moves_on_at_once()
+    {
+        using var release = new ManualResetEventSlim();
+        var cancelled = new ManualResetEventSlim();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = NewStudy().Optimize((t, token) =>
+        {
+            if (t.Number != 1) return new TrialOutcome(t.Number) { Cost = 0.01 };
+            // A trial that ignores nothing but its token would stall the worker; this one notices cancellation, then still
+            // holds on until the test ends, so only a freed worker lets the study finish.
+            token.WaitHandle.WaitOne();
+            cancelled.Set();
+            release.Wait();
+            return new TrialOutcome(99);
+        }, new StudyOptions { MaxEvals = 5, Parallelism = 1, TrialTimeout = TrialTimeouts.Fixed(TimeSpan.FromMilliseconds(200)) });
+        release.Set();
+
+        Assert.Equal(5, result.Trials.Count);
+        var timedOut = result.Trials[1];
+        Assert.Equal(TrialState.TimedOut, timedOut.State);
+        Assert.Null(timedOut.Value);
+        Assert.StartsWith("timed out: still running after 0.2 s", timedOut.Error);
+        Assert.True(timedOut.Cost >= 0.2, $"cost {timedOut.Cost}");
+        Assert.True(cancelled.Wait(TimeSpan.FromSeconds(10)), "the trial's token was cancelled");
+        Assert.All(result.Trials.Where(t => t.Number != 1), t => Assert.Equal(TrialState.Complete, t.State));
+        Assert.Equal(0.01, result.Trials[0].Cost);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public void The_derived_timeout_is_a_multiple_of_the_median_completed_trial_with_a_floor()
+    {
+        FrozenTrial Done(int n, double seconds, TrialState state = TrialState.Complete) => new(n, new Dictionary<string, object>(), state,
+            state == TrialState.Complete ? 0.5 : null, new Dictionary<string, double>(), null, null, DateTimeOffset.UnixEpoch, TimeSpan.FromSeconds(seconds));
+        var timeout = TrialTimeouts.Derived(multiple: 5, floor: TimeSpan.FromSeconds(30), minCompleted: 3);
+
+        Assert.Null(timeout([Done(0, 100), Done(1, 100)])); // too few to know the scale
+        Assert.Equal(TimeSpan.FromSeconds(500), timeout([Done(0, 100), Done(1, 90), Done(2, 200), Done(3, 5000, TrialState.TimedOut)]));
+        Assert.Equal(TimeSpan.FromSeconds(30), timeout([Done(0, 1), Done(1, 2), Done(2, 3)]));
+    }
+
+    [Fact]
+    public void Timed_out_trials_count_as_bad_results_to_tpe()
+    {
+        // x above 0.6 always times out; TPE must stop proposing there as it would for a bad value (the best is at 0.3).
+        var study = new Study(Space, new TpeSampler(seed: 3, new TpeOptions { NStartupTrials = 8 }));
+        for (int i = 0; i < 40; i++)
+        {
+            var trial = study.Ask();
+            double x = trial.GetDouble("x");
+            if (x > 0.6) study.TimeOut(trial, TimeSpan.FromSeconds(1));
+            else study.Tell(trial, new TrialOutcome(-Math.Abs(x - 0.3)));
+        }
+        var late = study.Trials.Skip(20).ToArray();
+        Assert.True(late.Count(t => t.State == TrialState.TimedOut) <= 4, string.Join("\n", late.Select(t => t.ToString())));
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;

@@ -22,6 +22,15 @@ public sealed record TunerBenchmarkOptions
 
     /// <summary>Suggestions timed for the overhead median.</summary>
     public int OverheadSamples { get; init; } = 21;
+
+    /// <summary>Samplers to compare, by <see cref="TunerBenchmark.SamplerNames"/>; "TPE" is the default TPE.</summary>
+    public IReadOnlyList<string> Samplers { get; init; } = ["TPE", "Random"];
+
+    /// <summary>Median regrets of a reference run at the largest budget (e.g. Optuna's, see <see cref="OptunaReference"/>), printed beside ours.</summary>
+    public IReadOnlyDictionary<string, double>? Reference { get; init; }
+
+    /// <summary>What <see cref="Reference"/> is, e.g. "Optuna 3.1.0 TPESampler".</summary>
+    public string ReferenceName { get; init; } = "reference";
 }
 
 /// <summary>Simple regret (best found − known minimum) of one sampler on one function at one budget, over seeds.</summary>
@@ -31,6 +40,11 @@ public sealed record RegretSummary(string Function, int Budget, string Sampler, 
 /// <remarks>The fastest suggestion is reported beside the median because on a shared machine the median also measures the neighbours.</remarks>
 public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, int OverheadHistory, double SuggestMedianMilliseconds, double SuggestFastestMilliseconds)
 {
+    /// <summary>The reference's median regrets at the largest budget, when one ran.</summary>
+    public IReadOnlyDictionary<string, double>? Reference { get; init; }
+
+    public string ReferenceName { get; init; } = "reference";
+
     /// <summary>True when TPE's median regret is below random's on every function at <paramref name="budget"/>.</summary>
     public bool TpeBeatsRandomEverywhere(int budget) => Regrets.Where(r => r.Budget == budget && r.Sampler == "TPE")
         .All(tpe => tpe.Median < Regrets.Single(r => r.Budget == budget && r.Sampler == "Random" && r.Function == tpe.Function).Median);
@@ -38,14 +52,29 @@ public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, 
     /// <summary>A plain text table, one line per function and budget.</summary>
     public string ToTable()
     {
+        var samplers = Regrets.Select(r => r.Sampler).Distinct().ToArray();
+        int top = Regrets.Max(r => r.Budget);
         var text = new StringBuilder();
         text.AppendLine("Simple regret (best found - known minimum): median [Q1, Q3] over seeds");
-        text.AppendLine($"{"function",-12} {"evals",5}  {"TPE",-32} {"Random",-32} winner");
+        text.Append($"{"function",-12} {"evals",5}  ").AppendJoin(" ", samplers.Select(s => $"{s,-32}"));
+        if (Reference is not null) text.Append($" {ReferenceName,-14} {"TPE/ref",7}");
+        text.AppendLine(" winner");
         foreach (var group in Regrets.GroupBy(r => (r.Function, r.Budget)))
         {
-            var tpe = group.Single(r => r.Sampler == "TPE");
-            var random = group.Single(r => r.Sampler == "Random");
-            text.AppendLine($"{group.Key.Function,-12} {group.Key.Budget,5}  {Cell(tpe),-32} {Cell(random),-32} {(tpe.Median < random.Median ? "TPE" : "Random")}");
+            var cells = samplers.Select(s => group.Single(r => r.Sampler == s)).ToArray();
+            text.Append($"{group.Key.Function,-12} {group.Key.Budget,5}  ").AppendJoin(" ", cells.Select(c => $"{Cell(c),-32}"));
+            var winner = cells.MinBy(c => c.Median)!.Sampler;
+            if (Reference is not null)
+            {
+                if (group.Key.Budget == top && Reference.TryGetValue(group.Key.Function, out var reference))
+                {
+                    double tpe = group.Single(r => r.Sampler == "TPE").Median;
+                    text.Append(FormattableString.Invariant($" {reference,-14:G4} {tpe / reference,7:0.00}"));
+                    if (reference < cells.Min(c => c.Median)) winner = ReferenceName;
+                }
+                else text.Append($" {"",-14} {"",7}");
+            }
+            text.AppendLine($" {winner}");
         }
         text.AppendLine(FormattableString.Invariant($"TPE suggestion after {OverheadHistory} completed trials: median {SuggestMedianMilliseconds:0.###} ms, fastest {SuggestFastestMilliseconds:0.###} ms (goal < 5 ms)"));
         return text.ToString();
@@ -71,9 +100,9 @@ public static class TunerBenchmark
         var summaries = new List<RegretSummary>();
         foreach (var function in options.Functions)
         {
-            foreach (var (samplerName, makeSampler) in new (string, Func<int, ISampler>)[]
-                     { ("TPE", seed => new TpeSampler(seed)), ("Random", seed => new RandomSampler(seed)) })
+            foreach (var samplerName in options.Samplers)
             {
+                var makeSampler = Sampler(samplerName);
                 var bestSoFar = Enumerable.Range(0, options.Seeds).Select(seed => BestSoFar(function, makeSampler(seed), evals)).ToArray();
                 foreach (int budget in options.Budgets)
                     summaries.Add(Summarise(function.Name, budget, samplerName, bestSoFar.Select(b => b[budget - 1] - function.Minimum).ToArray()));
@@ -81,8 +110,26 @@ public static class TunerBenchmark
             log?.Report($"{function.Name}: done");
         }
         var times = SuggestionMilliseconds(options.OverheadHistory, options.OverheadSamples);
-        return new TunerBenchmarkResult(summaries, options.OverheadHistory, Quantile(times, 0.5), times.Min());
+        return new TunerBenchmarkResult(summaries, options.OverheadHistory, Quantile(times, 0.5), times.Min())
+        {
+            Reference = options.Reference, ReferenceName = options.ReferenceName,
+        };
     }
+
+    /// <summary>The samplers the benchmark knows.</summary>
+    public static IReadOnlyList<string> SamplerNames { get; } = ["TPE", "TPE-univariate", "TPE-multivariate", "TPE-density", "TPE-width-weighted", "Random"];
+
+    /// <summary>A seeded sampler by name; "TPE" is TPE with its default options.</summary>
+    public static Func<int, ISampler> Sampler(string name) => name switch
+    {
+        "TPE" => seed => new TpeSampler(seed),
+        "TPE-univariate" => seed => new TpeSampler(seed, new TpeOptions { Multivariate = false }),
+        "TPE-multivariate" => seed => new TpeSampler(seed, new TpeOptions { Multivariate = true }),
+        "TPE-density" => seed => new TpeSampler(seed, new TpeOptions { Estimator = new ParzenEstimatorParameters(KernelWidthWeighting: false) }),
+        "TPE-width-weighted" => seed => new TpeSampler(seed, new TpeOptions { Estimator = new ParzenEstimatorParameters(KernelWidthWeighting: true) }),
+        "Random" => seed => new RandomSampler(seed),
+        _ => throw new ArgumentException($"Unknown sampler '{name}'; use one of {string.Join(", ", SamplerNames)}.", nameof(name)),
+    };
 
     /// <summary>Best value after each evaluation of a sequential study.</summary>
     private static double[] BestSoFar(BenchmarkFunction function, ISampler sampler, int evals)
