@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace CtBuild.Tests.Support;
+
+/// <summary>
+/// A real PostgreSQL 15 cluster for one test class: <c>initdb</c> into a temp folder, <c>pg_ctl start</c> on a free
+/// loopback port, trust authentication, stopped and deleted on dispose. PostgreSQL refuses to run as root, so as root
+/// (CI) it runs as the <c>postgres</c> system user through <c>runuser</c>. When the binaries are absent,
+/// <see cref="SkipReason"/> says so and tests skip with that message.
+/// </summary>
+public sealed class PostgresServer : IDisposable
+{
+    static readonly string[] BinDirs = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"];
+    readonly string? _bin;
+    readonly string _folder;
+    readonly bool _asPostgresUser;
+
+    public PostgresServer()
+    {
+        _folder = Path.Combine(Path.GetTempPath(), $"ctb-pg-{Guid.NewGuid():N}");
+        _bin = BinDirs.FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")));
+        if (_bin is null)
+        {
+            SkipReason = "PostgreSQL's initdb/pg_ctl are not installed (apt-get install postgresql); .ci/run installs them.";
+            return;
+        }
+        _asPostgresUser = Environment.UserName == "root";
+        Directory.CreateDirectory(_folder);
+        if (_asPostgresUser) Run("chown", $"postgres \"{_folder}\"", asPostgres: false);
+        Port = FreePort();
+        Run(Path.Combine(_bin, "initdb"), $"-D \"{_folder}/data\" --auth=trust -U postgres -E UTF8 --no-sync", asPostgres: _asPostgresUser);
+        // fsync off: a test cluster's durability across power loss does not matter, its speed does.
+        Run(Path.Combine(_bin, "pg_ctl"),
+            $"-D \"{_folder}/data\" -l \"{_folder}/log\" -w -t 60 -o \"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200\" start",
+            asPostgres: _asPostgresUser);
+        Started = true;
+    }
+
+    /// <summary>Why the server is not available, or null when it runs.</summary>
+    public string? SkipReason { get; }
+
+    public bool Started { get; }
+
+    public int Port { get; }
+
+    /// <summary>The URL form users put in <c>tune.storage</c>, for the database <paramref name="database"/>.</summary>
+    public string Url(string database = "postgres") => $"postgresql://postgres@127.0.0.1:{Port}/{database}";
+
+    /// <summary>Creates a fresh database (one per test, so tests in a class run independently) and returns its URL.</summary>
+    public string NewDatabase()
+    {
+        var name = $"t{Guid.NewGuid():N}";
+        using var conn = new Npgsql.NpgsqlConnection($"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false");
+        conn.Open();
+        using var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", conn);
+        cmd.ExecuteNonQuery();
+        return Url(name);
+    }
+
+    public void Dispose()
+    {
+        if (Started && _bin is not null)
+        {
+            try { Run(Path.Combine(_bin, "pg_ctl"), $"-D \"{_folder}/data\" -m immediate -w stop", asPostgres: _asPostgresUser); }
+            catch (InvalidOperationException) { } // already gone
+        }
+        try { Directory.Delete(_folder, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    static void Run(string file, string args, bool asPostgres)
+    {
+        var psi = asPostgres
+            ? new ProcessStartInfo("runuser", $"-u postgres -- \"{file}\" {args}")
+            : new ProcessStartInfo(file, args);
+        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
+        psi.WorkingDirectory = "/";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000)) { p.Kill(true); throw new InvalidOperationException($"{file} {args} timed out"); }
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {args} failed (exit {p.ExitCode}): {stderr.Result}{stdout.Result}");
+    }
+}
