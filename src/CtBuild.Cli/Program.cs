@@ -91,6 +91,8 @@ app.Configure(config =>
             .WithExample("bench", "bootstrap");
         bench.AddCommand<BenchIngestCommand>("ingest").WithDescription("DuckDB's CSV→Parquet copy vs CtBuild's Ingest of the same file; no-op ingest over many files.")
             .WithExample("bench", "ingest", "--rows", "5000000");
+        bench.AddCommand<BenchWorkersCommand>("workers").WithDescription("One study run by 1, 2, … tuning worker processes on PostgreSQL: wall times, speed-up, and the storage's cost per trial.")
+            .WithExample("bench", "workers", "--storage", "postgresql://ctb@127.0.0.1:5432/ctb", "--workers", "1,2", "--trials", "40");
     });
 });
 return app.Run(args);
