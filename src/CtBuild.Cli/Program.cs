@@ -19,9 +19,17 @@ app.Configure(config =>
     config.AddCommand<StageCommand<CtBuild.Stages.SplitStage>>("split")
         .WithDescription("Assign train/valid/test from a hash of the key; write the splits table.")
         .WithExample("split");
-    config.AddCommand<StageCommand<CtBuild.Stages.TuneStage>>("tune")
-        .WithDescription("Search hyperparameters over ML.NET trainers; every trial is a tracked run; the best is the candidate.")
-        .WithExample("tune").WithExample("tune", "--force");
+    config.AddBranch<WorkspaceSettings>("tune", tune =>
+    {
+        tune.SetDescription("Search hyperparameters over ML.NET trainers; every trial is a tracked run; the best is the candidate.");
+        tune.SetDefaultCommand<StageCommand<CtBuild.Stages.TuneStage>>();
+        tune.AddExample("tune");
+        tune.AddExample("tune", "--force");
+        tune.AddCommand<TuneWorkerCommand>("worker")
+            .WithDescription("Run trials of the shared study (tune.storage, e.g. PostgreSQL) until its budget is spent, then exit 0.")
+            .WithExample("tune", "worker", "--storage", "postgresql://ctb@db.internal:5432/ctb")
+            .WithExample("tune", "worker", "--env", "prod", "--json");
+    });
     config.AddCommand<StageCommand<CtBuild.Stages.EvaluateStage>>("evaluate")
         .WithDescription("Score candidate and champion on the same test snapshot; paired bootstrap + DeLong; decide.")
         .WithExample("evaluate");
@@ -93,6 +101,8 @@ app.Configure(config =>
             .WithExample("bench", "ingest", "--rows", "5000000");
         bench.AddCommand<BenchLakeCommand>("lake").WithDescription("Time to open a table after 1,000 and 10,000 appends, by full log replay vs from a checkpoint.")
             .WithExample("bench", "lake").WithExample("bench", "lake", "--appends", "1000,10000", "--repeats", "5");
+        bench.AddCommand<BenchWorkersCommand>("workers").WithDescription("One study run by 1, 2, … tuning worker processes on PostgreSQL: wall times, speed-up, and the storage's cost per trial.")
+            .WithExample("bench", "workers", "--storage", "postgresql://ctb@127.0.0.1:5432/ctb", "--workers", "1,2", "--trials", "40");
     });
 });
 return app.Run(args);

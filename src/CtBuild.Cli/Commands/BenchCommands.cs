@@ -196,3 +196,49 @@ public sealed class BenchGateCommand : Command<BenchGateSettings>
         return 0;
     }
 }
+
+public sealed class BenchWorkersSettings : WorkspaceSettings
+{
+    [CommandOption("--storage <URL>")] [Description("The PostgreSQL study storage (default: CTB_TUNE_STORAGE, then tune.storage).")]
+    public string? Storage { get; init; }
+
+    [CommandOption("--workers <LIST>")] [Description("Worker counts to compare, comma-separated (default 1,2).")]
+    public string Workers { get; init; } = "1,2";
+
+    [CommandOption("--trials <N>")] [Description("Trials in the study (default 40).")]
+    public int Trials { get; init; } = 40;
+}
+
+/// <summary><c>ctb bench workers</c>: one study run by 1, 2, … `ctb tune worker` processes on PostgreSQL, and the storage's cost per trial.</summary>
+public sealed class BenchWorkersCommand : Command<BenchWorkersSettings>
+{
+    public override int Execute(CommandContext context, BenchWorkersSettings settings, CancellationToken cancellation)
+    {
+        var ws = settings.LoadWorkspace();
+        var storage = CtBuild.Tuning.StudyStorages.Location(settings.Storage, ws.Config.Tune.Storage);
+        if (!CtBuild.Tuning.PostgresUrl.IsPostgres(storage))
+            throw new ConfigException("ctb bench workers needs a PostgreSQL study storage: pass --storage postgresql://user@host:5432/db (or set CTB_TUNE_STORAGE).");
+        var counts = settings.Workers.Split(',').Select(w => int.TryParse(w, out var n) && n >= 1 ? n
+            : throw new ConfigException($"--workers takes whole numbers >= 1 separated by commas, e.g. 1,2; got '{settings.Workers}'.")).ToList();
+        var log = new Progress<string>(m => Console.Error.WriteLine(m));
+        var result = CtBuild.Tuning.Benchmarks.WorkerScalingBenchmark.Run(ws, storage!, counts, settings.Trials, StartSelf, log);
+        settings.Print(result, () => Console.WriteLine(result.Format()));
+        return 0;
+    }
+
+    // Another ctb like this one: `dotnet ctb.dll …` when run through dotnet, else the apphost itself.
+    static System.Diagnostics.Process StartSelf(string folder, IReadOnlyList<string> args)
+    {
+        var host = Environment.ProcessPath!;
+        var psi = new System.Diagnostics.ProcessStartInfo(host) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(BenchWorkersCommand).Assembly.Location);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        var process = System.Diagnostics.Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+}

@@ -48,6 +48,8 @@ public static class ConfigValidator
         Check(t.Parallelism >= 0, "tune.parallelism", "must be 0 (one per core) or more.");
         Check(t.TimeBudget is null || Durations.TryParse(t.TimeBudget, out _), "tune.timeBudget", $"'{t.TimeBudget}' is not a duration like 90s, 10m or 1h.");
         Check(t.TrialTimeout is "auto" or "none" || Durations.TryParse(t.TrialTimeout, out _), "tune.trialTimeout", $"'{t.TrialTimeout}' is not \"auto\", \"none\" or a duration like 90s, 10m or 1h.");
+        Check(Durations.TryParse(t.HeartbeatTimeout, out var heartbeat) && heartbeat >= TimeSpan.FromSeconds(2), "tune.heartbeatTimeout",
+            $"'{t.HeartbeatTimeout}' must be a duration of at least 2s, like 60s or 2m.");
         Check(t.EarlyStopping is null || t.EarlyStopping.Patience >= 1, "tune.earlyStopping.patience", "must be at least 1.");
         Check(t.Space.ValueKind == System.Text.Json.JsonValueKind.Object, "tune.space", "the search space must be an object.");
 

@@ -134,6 +134,13 @@ public sealed record TuneConfig
     /// <summary>Multivariate TPE: a trainer's parameters are drawn jointly (see README "Tuning").</summary>
     public bool Multivariate { get; init; }
     public EarlyStoppingConfig? EarlyStopping { get; init; }
+    /// <summary>
+    /// Where the study's trials live: unset = the state folder; a shared folder; or <c>postgresql://user@host:5432/db</c>
+    /// for workers on many machines (<c>CTB_TUNE_STORAGE</c> overrides it, so a server URL can stay out of git).
+    /// </summary>
+    public string? Storage { get; init; }
+    /// <summary>A running trial with no heartbeat for this long (e.g. <c>60s</c>) is failed and its parameters retried once.</summary>
+    public string HeartbeatTimeout { get; init; } = "60s";
     /// <summary>The search space (see README "Search space").</summary>
     [JsonRequired] public JsonElement Space { get; init; }
 }

@@ -78,4 +78,9 @@ public sealed record RunOptions
     public string? PipelineRunId { get; init; }
     /// <summary>Promote without the git commit (for users who commit themselves).</summary>
     public bool NoCommit { get; init; }
+    /// <summary>Set for <c>ctb tune worker</c>: Tune runs trials of the shared study and makes no candidate.</summary>
+    public TuneWorkerOptions? TuneWorker { get; init; }
 }
+
+/// <summary>What a tuning worker overrides: the study storage (else tune.storage / CTB_TUNE_STORAGE) and the study's name.</summary>
+public sealed record TuneWorkerOptions(string? Storage, string? Study);

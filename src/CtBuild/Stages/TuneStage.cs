@@ -41,6 +41,7 @@ public sealed class TuneStage : Stage
     {
         var ws = context.Workspace;
         var cfg = ws.Config.Tune;
+        var worker = context.Options.TuneWorker;
         var space = SearchSpaceParser.Parse(cfg.Space, "tune.space");
         var splits = LakeTables.Latest(ws, SplitStage.Table, "split");
         var (train, valid, signature) = LoadTrainAndValid(ws, splits);
@@ -55,7 +56,7 @@ public sealed class TuneStage : Stage
         var store = TrackingStore.Open(ws.TrackingDir);
         var code = Tracking.CodeVersion.Detect(ws.Root);
         var splitsDigest = splits.CommitInfo?.ContentDigest ?? "";
-        using var tuningRun = store.StartRun(ws.Config.Name, $"tune {DateTime.UtcNow:yyyy-MM-dd HH:mm}", codeVersion: code,
+        using var tuningRun = store.StartRun(ws.Config.Name, $"{(worker is null ? "tune" : "tune worker")} {DateTime.UtcNow:yyyy-MM-dd HH:mm}", codeVersion: code,
             tags: new Dictionary<string, string> { ["stage"] = "tune", ["pipelineRun"] = context.Options.PipelineRunId ?? "" });
         tuningRun.LogInput(SplitStage.Table, splits.Version, splitsDigest);
         tuningRun.LogParams(new Dictionary<string, string>
@@ -68,11 +69,17 @@ public sealed class TuneStage : Stage
         ISampler sampler = cfg.Sampler == "random"
             ? new RandomSampler(cfg.Seed)
             : new TpeSampler(cfg.Seed, new TpeOptions { NStartupTrials = cfg.StartupTrials, Multivariate = cfg.Multivariate });
-        // The study lives under the state folder: a killed or stopped Tune resumes it on rerun; --force starts a new one.
-        var identity = StudyIdentityFor(ws, splits, space, context.Options.Force);
-        var storage = new FileStudyStorage(Path.Combine(ws.StateDir, "studies"));
+        // The study lives under the state folder (or where tune.storage says): a killed or stopped Tune resumes it on
+        // rerun; --force starts a new one. A worker (ctb tune worker) joins the same study and makes no candidate.
+        var identity = StudyIdentityFor(ws, splits, space, context.Options.Force && worker is null, worker?.Study);
+        var localStudies = Path.Combine(ws.StateDir, "studies");
+        var storage = StudyStorages.Open(StudyStorages.Location(worker?.Storage, cfg.Storage), localStudies, ws.Root);
+        using var connection = storage as IDisposable; // a server's connection pool
         var study = new Study(space, sampler, storage, identity);
-        var artifacts = new TrialArtifacts(Path.Combine(storage.StudyDir(identity.Name), "artifacts"));
+        context.Log.Info($"tune: study {identity.Name} at {StudyStorages.Describe(storage)}");
+        // Trial models stay on the machine that trained them (in a shared folder store, beside the study); the candidate
+        // is the best trial's model if it is here, else that trial trained once more with the same parameters and seed.
+        var artifacts = new TrialArtifacts(Path.Combine(storage is FileStudyStorage files ? files.StudyDir(identity.Name) : Path.Combine(localStudies, identity.Name), "artifacts"));
         var resumed = study.Trials.Count(t => t.State.IsFinished() && !t.IsAbandoned);
         if (resumed > 0) context.Log.Info($"tune: resuming study {identity.Name} with {resumed} finished trial(s); they are not trained again");
         tuningRun.SetTag("study", identity.Name);
@@ -119,10 +126,24 @@ public sealed class TuneStage : Stage
                 "auto" => TrialTimeouts.Derived(multiple: 5, floor: TimeSpan.FromSeconds(60), minCompleted: 3),
                 var fixedTimeout => TrialTimeouts.Fixed(Durations.Parse(fixedTimeout)),
             },
+            HeartbeatTimeout = Durations.Parse(cfg.HeartbeatTimeout),
+            HeartbeatInterval = Durations.Parse(cfg.HeartbeatTimeout) / 6,
+            // The stage picks the best over all workers, so it waits for theirs; a worker just leaves when the budget is spent.
+            WaitForOtherWorkers = worker is null,
         };
         var progress = new Progress(context.Log);
         var result = study.Optimize(Objective, options, progress, context.Cancellation);
         var best = result.BestTrial;
+        if (worker is not null)
+        {
+            var mine = result.Trials.Count(t => t.Worker == study.Worker.ToString() && t.State.IsFinished());
+            tuningRun.SetTag("stop_reason", result.StopReason.ToString());
+            tuningRun.End(RunStatus.Finished);
+            return StageOutputs.Of($"worker ran {mine} trial(s) of study {identity.Name} ({result.Trials.Count} in the study, stopped by {result.StopReason}); " +
+                                   $"best so far {(best?.Value is { } b ? b.ToString("0.0000", CultureInfo.InvariantCulture) : "-")}",
+                ("study", identity.Name), ("trials.mine", mine.ToString(CultureInfo.InvariantCulture)),
+                ("trials.study", result.Trials.Count.ToString(CultureInfo.InvariantCulture)), ("stop", result.StopReason.ToString()));
+        }
         if (best is null)
         {
             tuningRun.End(RunStatus.Failed, "every trial failed");
@@ -173,7 +194,7 @@ public sealed class TuneStage : Stage
     /// The study of this Tune: named after the model, the splits version and a hash of what decides the trials; a
     /// forced run gets a new study rather than reusing the finished one.
     /// </summary>
-    static StudyIdentity StudyIdentityFor(Configuration.Workspace ws, Lake.DeltaSnapshot splits, SearchSpace space, bool fresh)
+    static StudyIdentity StudyIdentityFor(Configuration.Workspace ws, Lake.DeltaSnapshot splits, SearchSpace space, bool fresh, string? name = null)
     {
         var cfg = ws.Config.Tune;
         var inputs = new Dictionary<string, string>
@@ -188,7 +209,7 @@ public sealed class TuneStage : Stage
         };
         var hash = Hashing.Sha256Hex(string.Join("\n", inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => $"{i.Key}={i.Value}")));
         var model = new string(ws.Config.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
-        var name = $"{model}-s{splits.Version}-{hash[..10]}" + (fresh ? $"-{DateTime.UtcNow:yyyyMMddHHmmssfff}" : "");
+        name ??= $"{model}-s{splits.Version}-{hash[..10]}" + (fresh ? $"-{DateTime.UtcNow:yyyyMMddHHmmssfff}" : "");
         return new StudyIdentity(name, StudyDirection.Maximize, inputs);
     }
 

@@ -193,6 +193,13 @@ public sealed class Study
                 study.Storage.FailStale(study.Name, options.HeartbeatTimeout);
                 var timeout = options.TrialTimeout?.Invoke(study.Trials);
                 trial = study.TryAsk(options.MaxEvals);
+                if (trial is null && options.WaitForOtherWorkers
+                    && study.Trials.Any(t => t.State == TrialState.Running && !_running.ContainsKey(t.Number)))
+                {
+                    // Another worker's trial may still finish, or be failed as stale and come back to us as a retry.
+                    token.WaitHandle.WaitOne(options.PollInterval);
+                    continue;
+                }
                 if (trial is null)
                 {
                     lock (_gate) _stop ??= StopReason.MaxEvals;

@@ -30,6 +30,16 @@ public sealed record StudyOptions
     /// <summary>A running trial with no heartbeat for this long is failed as abandoned and its parameters retried once.</summary>
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// When the budget is spent but trials of other workers (processes, machines) are still running, wait for them,
+    /// failing stale ones and retrying their parameters, instead of returning: what the Tune stage does before it
+    /// picks the best over all workers. A plain worker leaves at once.
+    /// </summary>
+    public bool WaitForOtherWorkers { get; init; }
+
+    /// <summary>How often a waiting worker looks at the study again (see <see cref="WaitForOtherWorkers"/>).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming every invalid setting.</summary>
     public void Validate()
     {
