@@ -11,6 +11,8 @@ app.Configure(config =>
 {
     config.SetApplicationName("ctb");
     config.SetApplicationVersion(ToolVersion.Describe());
+    // An option a verb does not have (`ctb tune --no-commit`) is a usage error, not silently ignored.
+    config.UseStrictParsing();
     config.SetExceptionHandler((ex, _) => ErrorReporter.Report(ex));
     config.AddExample("ingest");
     config.AddExample("status", "--json");
