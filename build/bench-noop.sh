@@ -19,7 +19,10 @@ export NO_COLOR=1 DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 CAKE_SETTINGS_EN
 bare="$(mktemp -d)"
 trap 'rm -rf "$bare"' EXIT
 mkdir -p "$bare/.config"
-cp "$workspace/.config/dotnet-tools.json" "$bare/.config/" 2>/dev/null || cp "$workspace/dotnet-tools.json" "$bare/"
+# Only Cake in the bare folder's manifest (the same cake.tool the workspaces pin).
+cat > "$bare/.config/dotnet-tools.json" <<'MANIFEST'
+{ "version": 1, "isRoot": true, "tools": { "cake.tool": { "version": "7.0.0", "commands": ["dotnet-cake"], "rollForward": false } } }
+MANIFEST
 printf '[Settings]\nEnableScriptCache=true\n' > "$bare/cake.config"
 # The same graph as the pipeline: Build (this repository only), seven stages, the Pipeline end task.
 first=""
@@ -27,7 +30,7 @@ if grep -q 'Task("Build")' "$workspace/build.cake"; then first='Task("Build").Do
 cat > "$bare/build.cake" <<EOF
 var target = Argument("target", "Promote");
 $first
-var previous = $( [[ -n "$first" ]] && echo '"Build"' || echo 'null' );
+string previous = $( [[ -n "$first" ]] && echo '"Build"' || echo 'null' );
 foreach (var stage in new[] { "Ingest", "Features", "Split", "Tune", "Evaluate", "Report", "Promote" })
 {
     var task = Task(stage);
@@ -50,7 +53,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]
 (cd "$bare" && dotnet tool restore >/dev/null)
 echo "warming up (one run of each; the pipeline must be a no-op afterwards)"
 (cd "$workspace" && dotnet cake --target=Promote "${extra[@]}" >/dev/null 2>&1) || { echo "the pipeline run failed in $workspace" >&2; exit 1; }
-(cd "$bare" && dotnet cake >/dev/null 2>&1)
+(cd "$bare" && dotnet cake >/dev/null 2>&1) || { echo "the bare Cake script failed in $bare" >&2; exit 1; }
 summary="$(cd "$workspace" && dotnet cake --target=Promote "${extra[@]}" 2>&1)"
 if grep -Eq '^\s*(Ingest|Features|Split|Tune|Evaluate|Report|Promote)\s+[0-9]' <<<"$summary"; then
   echo "not a no-op: a stage ran in the second warm-up run" >&2; exit 1

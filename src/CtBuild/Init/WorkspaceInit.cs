@@ -64,6 +64,8 @@ public static class WorkspaceInit
 
         var features = new List<string>();
         var exclude = new List<string>();
+        foreach (var c in columns.Where(c => c.Name != request.Label && ReservedOutputs.Contains(c.Name)))
+            notes.Add($"'{c.Name}' is a name the pipeline gives its own column; the features SQL selects it as '{FeatureName(c.Name)}'.");
         foreach (var c in columns.Where(c => c.Name != request.Label))
         {
             if (c.EmptyEverywhere)
@@ -123,6 +125,11 @@ public static class WorkspaceInit
         }
         return plan.Files.Select(f => f.RelativePath).ToList();
     }
+
+    /// <summary>Columns the features output may not have: Split adds <c>split</c>, the SQL's label is <c>label</c>.</summary>
+    static readonly string[] ReservedOutputs = ["split", "label"];
+
+    static string FeatureName(string column) => ReservedOutputs.Contains(column) ? "original_" + column : column;
 
     static PlannedFile Text(string path, string text) => new(path, Encoding.UTF8.GetBytes(text.ReplaceLineEndings("\n")));
 
@@ -215,7 +222,7 @@ public static class WorkspaceInit
         sb.Append("-- snapshot). Every column as it is, and the boolean label; types decide the encoding (numbers are\n");
         sb.Append("-- imputed and scaled, text is one-hot with missing as its own category). Derive features here.\n");
         sb.Append("SELECT\n");
-        foreach (var f in features) sb.Append($"    {q(f)},\n");
+        foreach (var f in features) sb.Append(FeatureName(f) == f ? $"    {q(f)},\n" : $"    {q(f)} AS {q(FeatureName(f))},\n");
         sb.Append($"    {q(request.Label)} = {Lake.DeltaSchema.Literal(request.Positive)} AS label\n");
         sb.Append("FROM raw\n");
         return sb.ToString();

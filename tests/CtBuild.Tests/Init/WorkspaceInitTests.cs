@@ -71,6 +71,8 @@ public sealed class WorkspaceInitTests : IDisposable
         Assert.Null(c.Columns["native_country"].Values); // 41 countries: not low-cardinality
         Assert.Equal("int", c.Columns["fnlwgt"].Type);
         Assert.Contains(plan.Notes, n => n.Contains("'workclass': '?' read as missing"));
+        // Split adds a column `split` itself; Adult's own (UCI's train/test) is renamed in the SQL.
+        Assert.Contains("\"split\" AS \"original_split\"", File.ReadAllText(Path.Combine(_root, "features", "features.sql")));
         Assert.Empty(plan.Warnings);
     }
 
