@@ -39,7 +39,7 @@ Dictionary<string, (bool UpToDate, string Reason)> ctbStatus;
     {
         var exit = StartProcess("dotnet", new ProcessSettings
         {
-            Arguments = CtbArguments("status", json: true),
+            Arguments = CtbArguments("status" + (ctbNoCommit ? " --no-commit" : ""), json: true),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         }, out var stdout, out var stderr);

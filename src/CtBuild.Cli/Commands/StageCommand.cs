@@ -104,6 +104,10 @@ public sealed class StatusSettings : WorkspaceSettings
     [CommandOption("-s|--stage <STAGE>")]
     [Description("Only this stage.")]
     public string? Stage { get; init; }
+
+    [CommandOption("--no-commit")]
+    [Description("Answer for a run whose promote has --no-commit (the Cake script passes it with --no-commit=true).")]
+    public bool NoCommit { get; init; }
 }
 
 /// <summary><c>ctb status</c>: which stages are up to date. The Cake script asks it before each task.</summary>
@@ -112,7 +116,8 @@ public sealed class StatusCommand : Command<StatusSettings>
     public override int Execute(CommandContext context, StatusSettings settings, CancellationToken cancellation)
     {
         var ws = settings.LoadWorkspace();
-        var ctx = new StageContext(ws, new MemoryLog(), new RunOptions(), cancellation);
+        // The options a run would have: promote's fingerprint holds whether it commits.
+        var ctx = new StageContext(ws, new MemoryLog(), new RunOptions { NoCommit = settings.NoCommit || !ws.Config.Promote.Commit }, cancellation);
         // The chain up to the stage asked about: a stage after a stale one is stale too (it will run).
         var chain = settings.Stage is null ? PipelineDefinition.Stages : PipelineDefinition.UpTo(settings.Stage);
         var states = StageRunner.CheckChain(chain, ctx)

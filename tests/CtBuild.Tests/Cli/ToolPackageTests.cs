@@ -11,7 +11,7 @@ namespace CtBuild.Tests.Cli;
 /// The installed-tool way, end to end on real processes: `dotnet pack` of the CLI, `dotnet tool install
 /// CtBuild` from the package folder into a fresh git repository, `dotnet ctb init` on a shared dataset,
 /// `dotnet cake --target=Promote` and the promotion commit, then a second run that skips every stage.
-/// The package is installed into a private NuGet folder, so a cached older package is never used.
+/// The package is installed into a private NuGet folder and CLI home, so a cached older package is never used.
 /// </summary>
 public sealed class ToolPackageTests(ITestOutputHelper output) : IDisposable
 {
@@ -115,12 +115,19 @@ public sealed class ToolPackageTests(ITestOutputHelper output) : IDisposable
         var psi = new ProcessStartInfo(file) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NUGET_PACKAGES"] = Path.Combine(_root, "nuget-packages");
+        // The CLI's home too: its tool resolver cache (~/.dotnet/toolResolverCache) remembers where a
+        // tool version was installed and would point the next run at this test's deleted folder.
+        psi.Environment["DOTNET_CLI_HOME"] = Path.Combine(_root, "dotnet-home");
         psi.Environment["NO_COLOR"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["CAKE_SETTINGS_ENABLESCRIPTCACHE"] = "true";
         foreach (var k in new[] { "GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV" }) psi.Environment.Remove(k);
-        if (file == "dotnet" && args[0] == "pack") psi.Environment.Remove("NUGET_PACKAGES"); // packs from the restored graph
+        if (file == "dotnet" && args[0] == "pack") // packs from the restored graph
+        {
+            psi.Environment.Remove("NUGET_PACKAGES");
+            psi.Environment.Remove("DOTNET_CLI_HOME");
+        }
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
