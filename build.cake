@@ -1,6 +1,6 @@
-// CtBuild's continuous-training pipeline as Cake tasks: one task per stage, each running the `ctb` verb
-// of the same name. Cake skips a task whose stage the engine reports up to date, so the task summary
-// shows what ran and what was skipped.
+// CtBuild's continuous-training pipeline on the bundled sample: one Cake task per stage, each running
+// the `ctb` verb of the same name (build/ctb.cake, the same file `ctb init` writes into a workspace).
+// Here ctb is built from src/ first, and only when its sources changed (build/engine.cake).
 //
 //   dotnet tool restore && dotnet cake --target=Promote        the whole DAG (default)
 //   dotnet cake --target=Report                                 stop after the report
@@ -9,20 +9,15 @@
 //   dotnet cake --tree                                          show the graph
 
 #load "build/ctb.cake"
+#load "build/engine.cake"
 
 var target = Argument("target", "Promote");
 
 Task("Build")
-    .Description("Build the ctb tool (incremental).")
-    .Does(() => BuildCtb());
+    .Description("Build the ctb tool from src/ (skipped when the sources are unchanged since the last build).")
+    .Does(() => BuildEngine());
 
-Stage("Ingest", "Build", "Capture new raw files into the lake; quarantine bad rows.");
-Stage("Features", "Ingest", "Run the features SQL over the raw snapshot.");
-Stage("Split", "Features", "Hash-based train/valid/test assignment.");
-Stage("Tune", "Split", "Hyperparameter search; the best trial is the candidate.");
-Stage("Evaluate", "Tune", "Candidate vs champion: paired bootstrap of AUC, DeLong.");
-Stage("Report", "Evaluate", "HTML report and Markdown summary in reports/.");
-Stage("Promote", "Report", "Register the version, move the champion alias, commit models/.");
+PipelineStages("Build");
 
 // Dev → prod through shared storage (README "Dev and prod"); not part of the DAG above.
 //   dotnet cake --target=Publish --env=dev --to=/mnt/shared/ctb
@@ -39,6 +34,6 @@ Task("Import")
     .Does(() => RunCtb($"import --from \"{Argument<string>("from")}\"" + (Argument("require-signature", false) ? " --require-signature" : "")
                        + (ctbNoCommit ? " --no-commit" : "")));
 
-Task("Default").IsDependentOn("Promote");
+Task("Default").Description("The whole pipeline (Promote).").IsDependentOn("Promote");
 
-RunTarget(target);
+RunPipeline(target);

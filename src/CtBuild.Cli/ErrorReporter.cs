@@ -5,8 +5,8 @@ using Spectre.Console.Cli;
 namespace CtBuild.Cli;
 
 /// <summary>
-/// Turns exceptions into the exit codes scripts rely on — 0 ok, 1 failed, 2 bad usage or config —
-/// with the message alone for errors the user can act on, and the stack trace only for bugs.
+/// Turns exceptions into the <see cref="ExitCodes"/> scripts rely on — 0 ok, 1 failed, 2 bad usage or
+/// config — with the message alone for errors the user can act on, and the stack trace only for bugs.
 /// </summary>
 public static class ErrorReporter
 {
@@ -14,24 +14,55 @@ public static class ErrorReporter
     {
         var (code, message, showTrace) = ex switch
         {
-            CommandParseException or CommandRuntimeException => (2, ex.Message, false),
+            CommandAppException => (ExitCodes.BadUsage, ex.Message, false),
             CtBuildException c => (c.ExitCode, c.Message, false),
-            OperationCanceledException => (1, "Cancelled.", false),
+            OperationCanceledException => (ExitCodes.Failed, "Cancelled.", false),
             // A path that is not there is not a full disk: say only what is missing (the message names it).
-            FileNotFoundException or DirectoryNotFoundException => (1, $"{ex.Message} Check the paths in ctbuild.json (or --env), then run again.", false),
+            FileNotFoundException or DirectoryNotFoundException => (ExitCodes.Failed, $"{ex.Message} Check the paths in ctbuild.json (or --env), then run again.", false),
             // A full disk or a refused permission is the machine's problem, not a bug: the message names the path.
-            IOException or UnauthorizedAccessException => (1, $"{ex.Message} The step that failed left the previous state in place; " +
+            IOException or UnauthorizedAccessException => (ExitCodes.Failed, $"{ex.Message} The step that failed left the previous state in place; " +
                 "free disk space or give this user write access there, then run again.", false),
-            _ => (1, $"Unexpected error: {ex.Message}", true),
+            _ => (ExitCodes.Failed, $"Unexpected error: {ex.Message}", true),
         };
-        Console.Error.WriteLine($"error: {message}");
+        // Spectre's own rendering of a usage error carries the hints ("Did you mean 'ingest'?") and
+        // points at the offending token; print it instead of the bare message.
+        if (ex is CommandAppException { Pretty: { } pretty })
+            StderrConsole.Write(pretty);
+        else
+            Console.Error.WriteLine($"error: {message}");
         if (showTrace) Console.Error.WriteLine(ex.ToString());
         var github = GitHubActions.FromProcess();
         if (github.IsActive) github.Error(message, title: "CtBuild");
-        if (code == 2 && ex is CommandParseException or CommandRuntimeException)
+        if (ex is CommandAppException)
             Console.Error.WriteLine("Run `ctb --help` or `ctb <verb> --help` for usage and examples.");
         return code;
     }
+
+    static IAnsiConsole StderrConsole => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(Console.Error),
+        Ansi = Environment.GetEnvironmentVariable("NO_COLOR") is null && !Console.IsErrorRedirected ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = Environment.GetEnvironmentVariable("NO_COLOR") is null && !Console.IsErrorRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+    });
+}
+
+/// <summary>What <c>ctb --version</c> prints: the tool's version and the commit of the engine it was built from.</summary>
+public static class ToolVersion
+{
+    public static string Describe()
+    {
+        var version = Informational(typeof(ToolVersion).Assembly);
+        var engine = Informational(typeof(CtBuildException).Assembly);
+        var plus = engine.IndexOf('+');
+        var commit = plus >= 0 ? engine[(plus + 1)..] : "unknown (built outside git)";
+        var plain = version.Split('+')[0];
+        return $"{plain} (engine commit {commit})";
+    }
+
+    static string Informational(System.Reflection.Assembly assembly) =>
+        assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion
+        ?? assembly.GetName().Version?.ToString() ?? "0.0.0";
 }
 
 /// <summary>

@@ -2,10 +2,17 @@ using CtBuild.Cli;
 using CtBuild.Cli.Commands;
 using Spectre.Console.Cli;
 
+// With --json, stdout carries the JSON result only: GitHub workflow commands (groups, annotations) go
+// to stderr, which the Actions runner reads for commands as well.
+CtBuild.GitHub.GitHubActions.CommandsToStderr = args.Contains("--json");
+
 var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("ctb");
+    config.SetApplicationVersion(ToolVersion.Describe());
+    // An option a verb does not have (`ctb tune --no-commit`) is a usage error, not silently ignored.
+    config.UseStrictParsing();
     config.SetExceptionHandler((ex, _) => ErrorReporter.Report(ex));
     config.AddExample("ingest");
     config.AddExample("status", "--json");
@@ -36,9 +43,16 @@ app.Configure(config =>
     config.AddCommand<StageCommand<CtBuild.Stages.ReportStage>>("report")
         .WithDescription("Render the HTML report and Markdown summary into the reports folder.")
         .WithExample("report");
-    config.AddCommand<StageCommand<CtBuild.Stages.PromoteStage>>("promote")
+    config.AddCommand<StageCommand<CtBuild.Stages.PromoteStage, CommitSettings>>("promote")
         .WithDescription("When the decision is to promote: register the version, move the champion alias, commit models/.")
         .WithExample("promote").WithExample("promote", "--no-commit");
+    config.AddCommand<InitCommand>("init")
+        .WithDescription("Write a workspace (ctbuild.json with a contract inferred from the data, features SQL, build.cake, tool manifest, workflow) from one data file.")
+        .WithExample("init", "--data", "titanic.csv", "--label", "survived", "--positive", "survived")
+        .WithExample("init", "--data", "adult.csv.gz", "--label", "income", "--positive", ">50K", "--name", "adult-income");
+    config.AddCommand<SchemaCommand>("schema")
+        .WithDescription("Print the JSON Schema of ctbuild.json (ctb init writes it as ctbuild.schema.json; \"$schema\" names it).")
+        .WithExample("schema");
     config.AddCommand<PublishCommand>("publish")
         .WithDescription("Write a registered version (champion by default) as a verified, optionally signed bundle into shared storage.")
         .WithExample("publish", "adult-income", "--to", "/mnt/shared/ctb").WithExample("publish", "--version", "3", "--to", "/mnt/shared/ctb", "--env", "dev")

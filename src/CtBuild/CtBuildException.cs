@@ -6,12 +6,12 @@ namespace CtBuild;
 /// </summary>
 public class CtBuildException : Exception
 {
-    public CtBuildException(string message, int exitCode = 1, Exception? inner = null) : base(message, inner)
+    public CtBuildException(string message, int exitCode = ExitCodes.Failed, Exception? inner = null) : base(message, inner)
         => ExitCode = exitCode;
 
-    /// <summary>1 = the work failed, 2 = bad usage or configuration.</summary>
+    /// <summary>One of <see cref="ExitCodes"/>.</summary>
     public int ExitCode { get; }
 }
 
 /// <summary>Bad configuration or bad command-line usage (exit code 2).</summary>
-public sealed class ConfigException(string message) : CtBuildException(message, 2);
+public sealed class ConfigException(string message) : CtBuildException(message, ExitCodes.BadUsage);

@@ -16,28 +16,40 @@ public class StageSettings : WorkspaceSettings
     [Description("Ties stages of one pipeline run together in the report (the Cake script sets it).")]
     public string? PipelineRun { get; init; }
 
-    [CommandOption("--no-commit")]
-    [Description("Promote: update the registry files but make no git commit.")]
-    public bool NoCommit { get; init; }
+    /// <summary>Only the verbs that commit (promote, run) have --no-commit; see <see cref="CommitSettings"/>.</summary>
+    public virtual bool SkipCommit => false;
 
     public RunOptions Options(Workspace ws) => new()
     {
         Force = Force,
         PipelineRunId = PipelineRun ?? Environment.GetEnvironmentVariable("CTB_PIPELINE_RUN"),
-        NoCommit = NoCommit || !ws.Config.Promote.Commit,
+        NoCommit = SkipCommit || !ws.Config.Promote.Commit,
     };
 }
 
-/// <summary>Runs one stage (skipped when up to date unless --force) under the workspace lock.</summary>
-public sealed class StageCommand<TStage> : Command<StageSettings> where TStage : Stage, new()
+/// <summary>Settings of the verbs that make the promotion commit.</summary>
+public class CommitSettings : StageSettings
 {
-    public override int Execute(CommandContext context, StageSettings settings, CancellationToken cancellation)
+    [CommandOption("--no-commit")]
+    [Description("Update the registry files but make no git commit (for users who commit themselves).")]
+    public bool NoCommit { get; init; }
+
+    public override bool SkipCommit => NoCommit;
+}
+
+/// <summary>Runs one stage (skipped when up to date unless --force) under the workspace lock.</summary>
+public sealed class StageCommand<TStage> : StageCommand<TStage, StageSettings> where TStage : Stage, new();
+
+/// <summary>Runs one stage with the options <typeparamref name="TSettings"/> offers (promote: --no-commit).</summary>
+public class StageCommand<TStage, TSettings> : Command<TSettings> where TStage : Stage, new() where TSettings : StageSettings
+{
+    public override int Execute(CommandContext context, TSettings settings, CancellationToken cancellation)
     {
         var stage = new TStage();
         var results = StageExecution.Run([stage], settings, cancellation);
         var r = results[0];
         settings.Print(r, () => { });
-        return 0;
+        return ExitCodes.Ok;
     }
 }
 
@@ -62,7 +74,7 @@ public static class StageExecution
     }
 }
 
-public sealed class RunSettings : StageSettings
+public sealed class RunSettings : CommitSettings
 {
     [CommandOption("--to <STAGE>")]
     [Description("The last stage to run (default: promote).")]
@@ -83,7 +95,7 @@ public sealed class RunCommand : Command<RunSettings>
             foreach (var r in results)
                 Console.WriteLine($"{r.Stage,-10} {(r.Ran ? "ran" : "skipped"),-8} {r.Duration.TotalSeconds,6:0.0}s  {r.Summary}");
         });
-        return 0;
+        return ExitCodes.Ok;
     }
 }
 
@@ -92,6 +104,10 @@ public sealed class StatusSettings : WorkspaceSettings
     [CommandOption("-s|--stage <STAGE>")]
     [Description("Only this stage.")]
     public string? Stage { get; init; }
+
+    [CommandOption("--no-commit")]
+    [Description("Answer for a run whose promote has --no-commit (the Cake script passes it with --no-commit=true).")]
+    public bool NoCommit { get; init; }
 }
 
 /// <summary><c>ctb status</c>: which stages are up to date. The Cake script asks it before each task.</summary>
@@ -100,16 +116,18 @@ public sealed class StatusCommand : Command<StatusSettings>
     public override int Execute(CommandContext context, StatusSettings settings, CancellationToken cancellation)
     {
         var ws = settings.LoadWorkspace();
-        var ctx = new StageContext(ws, new MemoryLog(), new RunOptions(), cancellation);
-        var stages = settings.Stage is null ? PipelineDefinition.Stages : [PipelineDefinition.Get(settings.Stage)];
-        var states = stages.Select(s => StageRunner.Check(s, ctx))
-            .Select(f => new { stage = f.Stage, upToDate = f.UpToDate, reason = f.Reason, lastRun = f.Last?.StartedAt, summary = f.Last?.Summary })
+        // The options a run would have: promote's fingerprint holds whether it commits.
+        var ctx = new StageContext(ws, new MemoryLog(), new RunOptions { NoCommit = settings.NoCommit || !ws.Config.Promote.Commit }, cancellation);
+        // The chain up to the stage asked about: a stage after a stale one is stale too (it will run).
+        var chain = settings.Stage is null ? PipelineDefinition.Stages : PipelineDefinition.UpTo(settings.Stage);
+        var states = StageRunner.CheckChain(chain, ctx)
+            .Select(f => new { stage = f.Stage, upToDate = f.UpToDate, reason = f.Reason, upstream = f.Upstream, lastRun = f.Last?.StartedAt, summary = f.Last?.Summary })
             .ToList();
-        settings.Print(settings.Stage is null ? states : (object)states[0], () =>
+        settings.Print(settings.Stage is null ? states : (object)states[^1], () =>
         {
-            foreach (var s in states)
-                Console.WriteLine($"{s.stage,-10} {(s.upToDate ? "up to date" : "stale"),-11} {(s.upToDate ? s.summary : s.reason)}");
+            foreach (var s in settings.Stage is null ? states : [states[^1]])
+                Console.WriteLine($"{s.stage,-10} {(s.upToDate ? "up to date  " + s.summary : "stale: " + s.reason)}");
         });
-        return 0;
+        return ExitCodes.Ok;
     }
 }

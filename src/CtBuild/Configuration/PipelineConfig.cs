@@ -10,6 +10,8 @@ namespace CtBuild.Configuration;
 /// </summary>
 public sealed record PipelineConfig
 {
+    /// <summary>The JSON Schema editors check the file against (<c>ctb schema</c>); ignored by the pipeline.</summary>
+    [JsonPropertyName("$schema")] public string? Schema { get; init; }
     /// <summary>The registered model's name, e.g. <c>adult-income</c>.</summary>
     [JsonRequired] public string Name { get; init; } = "";
     public string? Description { get; init; }

@@ -22,8 +22,14 @@ public sealed class GitHubActions
         _commands = commands;
     }
 
-    /// <summary>Reads the process environment and writes commands to standard output.</summary>
-    public static GitHubActions FromProcess() => new(Environment.GetEnvironmentVariable, Console.Out);
+    /// <summary>
+    /// True when standard output is reserved for a machine-readable result (<c>ctb … --json</c>): commands
+    /// then go to standard error, which the runner parses for workflow commands as well.
+    /// </summary>
+    public static bool CommandsToStderr { get; set; }
+
+    /// <summary>Reads the process environment and writes commands to standard output (standard error under <see cref="CommandsToStderr"/>).</summary>
+    public static GitHubActions FromProcess() => new(Environment.GetEnvironmentVariable, CommandsToStderr ? Console.Error : Console.Out);
 
     /// <summary>True when running inside GitHub Actions (GITHUB_ACTIONS=true).</summary>
     public bool IsActive => string.Equals(_environment("GITHUB_ACTIONS"), "true", StringComparison.OrdinalIgnoreCase);

@@ -2,8 +2,11 @@ using System.Diagnostics;
 
 namespace CtBuild.Pipeline;
 
-/// <summary>Whether a stage must run, and why.</summary>
-public sealed record Freshness(string Stage, bool UpToDate, string Reason, StageLock? Last);
+/// <summary>
+/// Whether a stage must run, and why. <paramref name="Upstream"/> names the earliest stale stage before it
+/// when that is the reason: it will run after that one, which changes its inputs.
+/// </summary>
+public sealed record Freshness(string Stage, bool UpToDate, string Reason, StageLock? Last, string? Upstream = null);
 
 /// <summary>The outcome of asking a stage to run.</summary>
 public sealed record StageResult(string Stage, bool Ran, string Reason, string Summary, TimeSpan Duration, StageOutputs? Outputs);
@@ -26,6 +29,29 @@ public static class StageRunner
         if (!stage.OutputsIntact(context, new StageOutputs(last.Outputs, last.Summary)))
             return new Freshness(stage.Name, false, "its outputs are missing or changed", last);
         return new Freshness(stage.Name, true, "up to date", last);
+    }
+
+    /// <summary>
+    /// The freshness of a chain of stages, each depending on the one before: once a stage is stale, every
+    /// later one is stale too ("upstream ingest"), since running the stale one changes what they read.
+    /// This is what <c>ctb run</c> and the Cake script will run, in one pass.
+    /// </summary>
+    public static IReadOnlyList<Freshness> CheckChain(IReadOnlyList<Stage> stages, StageContext context)
+    {
+        var result = new List<Freshness>();
+        string? firstStale = null;
+        foreach (var stage in stages)
+        {
+            if (firstStale is not null)
+            {
+                result.Add(new Freshness(stage.Name, false, $"upstream {firstStale}", StageLock.Read(context.Workspace.StagesDir, stage.Name), firstStale));
+                continue;
+            }
+            var own = Check(stage, context);
+            if (!own.UpToDate) firstStale = stage.Name;
+            result.Add(own);
+        }
+        return result;
     }
 
     public static StageResult Run(Stage stage, StageContext context)

@@ -79,7 +79,7 @@ public sealed class CheckpointTests
         // Replay of the JSON commits with plain parsing, as the crash-safety audit does it (no engine code).
         var audit = LakeAudit.Table(tmp.Path, "events");
         Assert.Empty(audit.Problems);
-        var jsonLive = audit.LiveFiles.Select(Path.GetFileName).Order().ToList();
+        var jsonLive = audit.LiveFiles.Select(f => Path.GetFileName(f)!).Order().ToList();
         Assert.Equal(jsonLive, t.Snapshot().Files.Select(f => Path.GetFileName(f.Path)).Order().ToList());
 
         // DuckDB on the checkpoint parquet alone: adds are v10's live files, one protocol and one metaData row.

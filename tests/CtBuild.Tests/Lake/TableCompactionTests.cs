@@ -74,7 +74,7 @@ public sealed class TableCompactionTests
     }
 
     [Fact]
-    public void Concurrent_readers_see_the_old_files_or_the_new_ones_never_a_mix()
+    public async Task Concurrent_readers_see_the_old_files_or_the_new_ones_never_a_mix()
     {
         using var tmp = new TempFolder();
         using var db = new Db();
@@ -98,7 +98,7 @@ public sealed class TableCompactionTests
         var r = TableCompaction.Optimize(db.Connection, t, targetFileSize: 1 << 20);
         Assert.True(SpinWait.SpinUntil(() => seen.Count(s => s.Version == 12) >= 2, TimeSpan.FromSeconds(30)));
         Volatile.Write(ref stop, true);
-        Task.WaitAll([.. readers]);
+        await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(r.Committed);
         Assert.Contains(seen, s => s.Version == 11);

@@ -33,6 +33,32 @@ public sealed class StalenessTests : IDisposable
     }
 
     [Fact]
+    public void Status_after_a_new_raw_file_says_every_later_stage_will_run_because_of_ingest()
+    {
+        _ws.WriteRaw("batch-2.csv", SmallConfig.Rows(100, firstId: 10_000, seed: 5));
+        var status = StageRunner.CheckChain(PipelineDefinition.Stages, _ws.Context());
+        Assert.False(status[0].UpToDate);
+        Assert.StartsWith("changed: ", status[0].Reason);
+        Assert.All(status.Skip(1), s =>
+        {
+            Assert.False(s.UpToDate);
+            Assert.Equal("upstream ingest", s.Reason);
+            Assert.Equal("ingest", s.Upstream);
+        });
+        // What status promised is what runs.
+        Assert.Equal(status.Select(s => s.Stage), RanStages());
+    }
+
+    [Fact]
+    public void Status_after_a_bootstrap_change_names_evaluate_as_the_cause_downstream()
+    {
+        _ws.WithConfig(SmallConfig.Json().Replace("\"resamples\": 200", "\"resamples\": 300"));
+        var status = StageRunner.CheckChain(PipelineDefinition.Stages, _ws.Context());
+        Assert.Equal([true, true, true, true, false, false, false], status.Select(s => s.UpToDate));
+        Assert.Equal(["upstream evaluate", "upstream evaluate"], status.Skip(5).Select(s => s.Reason));
+    }
+
+    [Fact]
     public void Editing_the_features_sql_reruns_features_onwards_but_not_ingest()
     {
         _ws.WithFeaturesSql("SELECT id, age, city, score, score * score AS score_sq, label = 'yes' AS label FROM raw");

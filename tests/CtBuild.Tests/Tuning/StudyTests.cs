@@ -178,7 +178,7 @@ public class StudyTests
             // holds on until the test ends, so only a freed worker lets the study finish.
             token.WaitHandle.WaitOne();
             cancelled.Set();
-            release.Wait();
+            release.Wait(CancellationToken.None); // on purpose: it outlives its own cancellation
             return new TrialOutcome(99);
         }, new StudyOptions { MaxEvals = 5, Parallelism = 1, TrialTimeout = TrialTimeouts.Fixed(TimeSpan.FromMilliseconds(200)) });
         release.Set();

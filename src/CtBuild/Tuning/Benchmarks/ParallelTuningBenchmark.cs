@@ -36,9 +36,9 @@ public static class ParallelTuningBenchmark
         {
             var study = new Study(space, new RandomSampler(ws.Config.Tune.Seed));
             var clock = Stopwatch.StartNew();
-            var result = study.Optimize((trial, _) =>
+            var result = study.Optimize((trial, token) =>
             {
-                var (_, auc, _) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: workers > 1 ? 1 : null), trial.Number);
+                var (_, auc, _) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: workers > 1 ? 1 : null), trial.Number, token);
                 return new TrialOutcome(auc);
             }, new StudyOptions { MaxEvals = trials, Parallelism = workers });
             log?.Report($"parallelism {workers}: {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
