@@ -53,7 +53,7 @@ public sealed class ConfigLoaderTests
     {
         var json = SmallConfig.Json().Replace("\"minAuc\": 0.5 }", "\"minAuc\": 0.5, \"gate\": \"strict\" }");
         var ex = Assert.Throws<ConfigException>(() => Parse(json));
-        Assert.Contains("(key evaluate.gate): unknown key 'gate'. The keys allowed in evaluate are: bootstrapRatio, resamples, seed, minAuc, minGain, threshold.", ex.Message);
+        Assert.Contains("(key evaluate.gate): unknown key 'gate'. The keys allowed in evaluate are: bootstrapRatio, resamples, seed, minAuc, threshold, minClassCount, guard, calibration, segments, minSegmentRows, segmentMargin.", ex.Message);
     }
 
     [Fact]
