@@ -37,6 +37,13 @@ app.Configure(config =>
     config.AddCommand<ImportCommand>("import")
         .WithDescription("Verify a published bundle, score it on this environment's test split and promote it if it beats the champion.")
         .WithExample("import", "--from", "/mnt/shared/ctb", "--env", "prod").WithExample("import", "--from", "/mnt/shared/ctb", "--require-signature", "--env", "prod");
+    config.AddCommand<PredictCommand>("predict")
+        .WithDescription("Score a file or lake table with a registered model (default: the champion), verified against its sha256; bad records go to rejects.")
+        .WithExample("predict", "--input", "data/incoming/adult-2026-11-03.parquet", "--output", "predictions.parquet")
+        .WithExample("predict", "--input", "features@3", "--model", "adult-income:2", "--output", "scores.csv", "--to-lake");
+    config.AddCommand<ServeCommand>("serve")
+        .WithDescription("Serve the champion over HTTP (POST /predict, GET /health /model /metrics), following the alias as it moves.")
+        .WithExample("serve").WithExample("serve", "--model", "adult-income@champion", "--port", "8080", "--host", "127.0.0.1");
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run every stage up to --to (default promote), skipping those that are up to date.")
         .WithExample("run").WithExample("run", "--to", "report");

@@ -137,10 +137,8 @@ public sealed class EvaluateStage : Stage
     }
 
     /// <summary>The registry stores the signature as (name, kind) columns; the order is the model's input order.</summary>
-    internal static FeatureSignature SignatureOf(ModelVersion version, string label) => new(
-        version.InputSignature.Where(c => c.Type == "numeric").Select(c => c.Name).ToList(),
-        version.InputSignature.Where(c => c.Type == "categorical").Select(c => c.Name).ToList(),
-        label);
+    internal static FeatureSignature SignatureOf(ModelVersion version, string label) =>
+        FeatureSignature.FromColumns(version.InputSignature.Select(c => (c.Name, c.Type)), label);
 }
 
 /// <summary>A model scored against the workspace's champion: the gate's decision and which champion it was about.</summary>

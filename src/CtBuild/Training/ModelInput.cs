@@ -39,21 +39,36 @@ public sealed record ModelInput(IReadOnlyList<ModelInputRow> Rows, FeatureSignat
         var missing = signature.MissingFrom(snapshot.Schema.Select(f => f.Name).Append(signature.Label));
         if (missing.Count > 0)
             throw new CtBuildException($"The table at version {snapshot.Version} lacks the model's input column(s) {string.Join(", ", missing)}.");
-        var numeric = signature.Numeric.Select(n => $"CAST({Ident(n)} AS FLOAT)");
-        var categorical = signature.Categorical.Select(c => $"coalesce(CAST({Ident(c)} AS VARCHAR), {Literal(MissingCategory)})");
-        var select = string.Join(", ", new[] { $"CAST({Ident(signature.Label)} AS BOOLEAN)" }.Concat(numeric).Concat(categorical));
+        var select = $"CAST({Ident(signature.Label)} AS BOOLEAN), {FeaturesSql(signature)}";
         var where = split is null ? "" : $"WHERE {SplitStage.SplitColumn} = {Literal(split)}";
         var order = key is not null && snapshot.Schema.Any(f => f.Name == key) ? Ident(key) : "md5(CAST(t AS VARCHAR))";
-        var nNum = signature.Numeric.Count;
-        var nCat = signature.Categorical.Count;
         var rows = db.Query($"SELECT {select} FROM {snapshot.ToDuckDbSql()} t {where} ORDER BY {order}", r =>
         {
-            var row = new ModelInputRow { Label = r.GetBoolean(0), Numeric = new float[Math.Max(1, nNum)], Categorical = new string[Math.Max(1, nCat)] };
-            for (var i = 0; i < nNum; i++) row.Numeric[i] = r.IsDBNull(1 + i) ? float.NaN : r.GetFloat(1 + i);
-            for (var i = 0; i < nCat; i++) row.Categorical[i] = r.GetString(1 + nNum + i);
-            if (nCat == 0) row.Categorical[0] = "";
+            var row = ReadFeatures(r, 1, signature);
+            row.Label = r.GetBoolean(0);
             return row;
         });
         return new ModelInput(rows, signature);
+    }
+
+    /// <summary>
+    /// The SELECT list that turns feature columns into the model's inputs: numeric as FLOAT (NULL stays missing),
+    /// categorical as text with missing as its own category. Training, Evaluate and serving all read rows through it.
+    /// </summary>
+    public static string FeaturesSql(FeatureSignature signature) => string.Join(", ",
+        signature.Numeric.Select(n => $"CAST({Ident(n)} AS FLOAT)")
+            .Concat(signature.Categorical.Select(c => $"coalesce(CAST({Ident(c)} AS VARCHAR), {Literal(MissingCategory)})"))
+            .DefaultIfEmpty("NULL"));
+
+    /// <summary>Reads the columns of <see cref="FeaturesSql"/> starting at <paramref name="offset"/> into a row (label false).</summary>
+    public static ModelInputRow ReadFeatures(System.Data.Common.DbDataReader r, int offset, FeatureSignature signature)
+    {
+        var nNum = signature.Numeric.Count;
+        var nCat = signature.Categorical.Count;
+        var row = new ModelInputRow { Numeric = new float[Math.Max(1, nNum)], Categorical = new string[Math.Max(1, nCat)] };
+        for (var i = 0; i < nNum; i++) row.Numeric[i] = r.IsDBNull(offset + i) ? float.NaN : r.GetFloat(offset + i);
+        for (var i = 0; i < nCat; i++) row.Categorical[i] = r.GetString(offset + nNum + i);
+        if (nCat == 0) row.Categorical[0] = "";
+        return row;
     }
 }
