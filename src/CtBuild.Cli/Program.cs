@@ -90,6 +90,10 @@ app.Configure(config =>
             .WithExample("bench", "bootstrap");
         bench.AddCommand<BenchIngestCommand>("ingest").WithDescription("DuckDB's CSV→Parquet copy vs CtBuild's Ingest of the same file; no-op ingest over many files.")
             .WithExample("bench", "ingest", "--rows", "5000000");
+        bench.AddCommand<BenchServeCommand>("serve").WithDescription("ctb serve on the champion over loopback vs the in-process PredictionEngine: p50/p99 at a fixed rate, batch rows/s.")
+            .WithExample("bench", "serve", "--rate", "500", "--seconds", "10");
+        bench.AddCommand<BenchPredictCommand>("predict").WithDescription("ctb predict on generated rows vs DuckDB's read of the same file: rows/s and peak memory.")
+            .WithExample("bench", "predict", "--rows", "5000000");
     });
 });
 return app.Run(args);

@@ -96,3 +96,63 @@ public sealed class ServeCommand : AsyncCommand<ServeSettings>
         return 0;
     }
 }
+
+public sealed class BenchServeSettings : WorkspaceSettings
+{
+    [CommandOption("--rate <N>")] [Description("Single-record requests per second offered (default 500).")]
+    public double Rate { get; init; } = 500;
+
+    [CommandOption("--seconds <N>")] [Description("How long the fixed-rate series runs (default 10).")]
+    public double Seconds { get; init; } = 10;
+
+    [CommandOption("--batches <N>")] [Description("1,000-record batches sent (default 60).")]
+    public int Batches { get; init; } = 60;
+
+    [CommandOption("--clients <N>")] [Description("Concurrent clients sending batches (default 2).")]
+    public int Clients { get; init; } = 2;
+
+    public override ValidationResult Validate() =>
+        Rate <= 0 || Seconds <= 0 || Batches < 1 || Clients < 1 ? ValidationResult.Error("--rate, --seconds, --batches and --clients must be positive") : base.Validate();
+}
+
+/// <summary><c>ctb bench serve</c>: the server on the champion over loopback vs the in-process PredictionEngine.</summary>
+public sealed class BenchServeCommand : AsyncCommand<BenchServeSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, BenchServeSettings settings, CancellationToken cancellation)
+    {
+        var result = await CtBuild.Serving.Benchmarks.ServeBenchmark.RunAsync(settings.LoadWorkspace(), settings.Rate, settings.Seconds,
+            settings.Batches, settings.Clients, new ConsoleLog(true));
+        settings.Print(result, () => Console.WriteLine(result.Format()));
+        return 0;
+    }
+}
+
+public sealed class BenchPredictSettings : WorkspaceSettings
+{
+    [CommandOption("--rows <N>")] [Description("Rows of the generated CSV (default 5,000,000).")]
+    public long Rows { get; init; } = 5_000_000;
+
+    [CommandOption("--dir <DIR>")] [Description("Scratch folder (default: a new temp folder, deleted after).")]
+    public string? Dir { get; init; }
+
+    public override ValidationResult Validate() => Rows < 1 ? ValidationResult.Error("--rows must be at least 1") : base.Validate();
+}
+
+/// <summary><c>ctb bench predict</c>: ctb predict on generated rows vs DuckDB's read of the same file; rows/s and peak memory.</summary>
+public sealed class BenchPredictCommand : Command<BenchPredictSettings>
+{
+    public override int Execute(CommandContext context, BenchPredictSettings settings, CancellationToken cancellation)
+    {
+        var dir = settings.Dir ?? Directory.CreateTempSubdirectory("ctb-bench-predict-").FullName;
+        try
+        {
+            var result = CtBuild.Serving.Benchmarks.PredictBenchmark.Run(settings.LoadWorkspace(), settings.Rows, dir, new ConsoleLog(true));
+            settings.Print(result, () => Console.WriteLine(result.Format()));
+        }
+        finally
+        {
+            if (settings.Dir is null) Directory.Delete(dir, recursive: true);
+        }
+        return 0;
+    }
+}
