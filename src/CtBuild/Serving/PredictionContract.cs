@@ -69,9 +69,15 @@ public sealed class PredictionContract
     /// The model inputs of every row of <c>raw</c>, in its order. The features SQL must keep one row per record
     /// (no filter, join or aggregate): the rows are matched to their records by position.
     /// </summary>
-    public List<ModelInputRow> ReadFeatures(DuckDBConnection db, FeatureSignature signature, long expectedRows)
+    public List<ModelInputRow> ReadFeatures(DuckDBConnection db, FeatureSignature signature, long expectedRows) =>
+        Checked(db.Query(FeaturesQuery(signature), r => ModelInput.ReadFeatures(r, 0, signature)), expectedRows);
+
+    /// <summary>The query of the model inputs of <c>raw</c>'s rows.</summary>
+    public string FeaturesQuery(FeatureSignature signature) => $"SELECT {ModelInput.FeaturesSql(signature)} FROM ({FeaturesSql}) t";
+
+    /// <summary>The rows, when the features SQL kept one per record.</summary>
+    public List<ModelInputRow> Checked(List<ModelInputRow> rows, long expectedRows)
     {
-        var rows = db.Query($"SELECT {ModelInput.FeaturesSql(signature)} FROM ({FeaturesSql}) t", r => ModelInput.ReadFeatures(r, 0, signature));
         if (rows.Count != expectedRows)
             throw new CtBuildException(
                 $"{SqlFile} returned {rows.Count} rows for {expectedRows} records to score. Scoring needs one feature row per record: " +

@@ -76,7 +76,12 @@ public sealed class PredictionServer : IAsyncDisposable
     public static async Task<PredictionServer> StartAsync(Workspace ws, ServeOptions options, IPipelineLog log)
     {
         var server = new PredictionServer(ws, options, log);
-        await server._app.StartAsync();
+        try { await server._app.StartAsync(); }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            await server._app.DisposeAsync();
+            throw new CtBuildException($"Cannot listen on {options.Host}:{options.Port}: the address is already in use. Stop whatever listens there, or pick another --port (0 picks a free one).", 1, e);
+        }
         var address = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.Address = new Uri(address.Replace("[::]", "127.0.0.1"));
         server._following = server._follower.RunAsync(options.PollInterval ?? TimeSpan.FromSeconds(2), server._stop.Token);

@@ -17,6 +17,10 @@ public sealed class RecordSession : IDisposable
 {
     readonly DuckDBConnection _db;
     readonly PredictionContract _contract;
+    // Prepared once per session: planning the contract's CASE expressions and the features SQL costs more than running them on a few rows.
+    readonly DuckDBCommand _delete;
+    readonly DuckDBCommand _judge;
+    readonly Dictionary<string, DuckDBCommand> _features = [];
 
     public RecordSession(PredictionContract contract)
     {
@@ -29,12 +33,22 @@ public sealed class RecordSession : IDisposable
         var (column, _, reason) = rules.FirstViolation();
         _db.Exec($"CREATE TEMP VIEW judged AS SELECT _idx, {column} AS _bad_column, {reason} AS _bad_reason FROM records");
         contract.CreateRawView(_db, $"SELECT {string.Join(", ", columns.Select(c => $"{rules.Typed(c)} AS {Ident(c)}"))} FROM records ORDER BY _idx");
+        _delete = Prepare("DELETE FROM records");
+        _judge = Prepare("SELECT _idx, _bad_column, _bad_reason FROM judged WHERE _bad_reason IS NOT NULL ORDER BY _idx LIMIT 1");
+    }
+
+    DuckDBCommand Prepare(string sql)
+    {
+        var command = _db.CreateCommand();
+        command.CommandText = sql;
+        command.Prepare();
+        return command;
     }
 
     /// <summary>Loads <paramref name="records"/> (text values in <see cref="PredictionContract.Columns"/> order) and returns the first violation, if any.</summary>
     public RecordViolation? Load(IReadOnlyList<string?[]> records)
     {
-        _db.Exec("DELETE FROM records");
+        _delete.ExecuteNonQuery();
         using (var appender = _db.CreateAppender("records"))
         {
             for (var i = 0; i < records.Count; i++)
@@ -44,9 +58,8 @@ public sealed class RecordSession : IDisposable
                 row.EndRow();
             }
         }
-        var bad = _db.Query("SELECT _idx, _bad_column, _bad_reason FROM judged WHERE _bad_reason IS NOT NULL ORDER BY _idx LIMIT 1",
-            r => new RecordViolation(r.GetInt32(0), r.GetString(1), r.GetString(2)));
-        return bad.Count > 0 ? bad[0] : null;
+        using var reader = _judge.ExecuteReader();
+        return reader.Read() ? new RecordViolation(reader.GetInt32(0), reader.GetString(1), reader.GetString(2)) : null;
     }
 
     /// <summary>The records of a CSV file with a header line (a <c>text/csv</c> request body).</summary>
@@ -56,7 +69,19 @@ public sealed class RecordSession : IDisposable
     public void CheckSignature(ServedModel model) => _contract.CheckSignature(_db, model);
 
     /// <summary>The model inputs of the loaded records, in order.</summary>
-    public List<ModelInputRow> Features(FeatureSignature signature, int count) => _contract.ReadFeatures(_db, signature, count);
+    public List<ModelInputRow> Features(FeatureSignature signature, int count)
+    {
+        var sql = _contract.FeaturesQuery(signature);
+        if (!_features.TryGetValue(sql, out var command)) _features[sql] = command = Prepare(sql);
+        var rows = new List<ModelInputRow>(count);
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) rows.Add(ModelInput.ReadFeatures(reader, 0, signature));
+        return _contract.Checked(rows, count);
+    }
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        foreach (var command in _features.Values.Append(_judge).Append(_delete)) command.Dispose();
+        _db.Dispose();
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CtBuild.Configuration;
 using CtBuild.Registry;
 using CtBuild.Training;
@@ -58,9 +59,31 @@ public sealed class ServedModel
         return new ServedModel(name, record, sha, transformer, signature);
     }
 
-    /// <summary>Scores rows with the same code path as Evaluate (<see cref="ModelScoring.Score"/>).</summary>
-    public double[] Score(IReadOnlyList<ModelInputRow> rows) =>
-        rows.Count == 0 ? [] : ModelScoring.Score(Transformer, new ModelInput(rows, Signature));
+    /// <summary>Up to this many rows are scored by pooled PredictionEngines; more go through one data view.</summary>
+    public const int EngineRows = 64;
+
+    readonly ConcurrentBag<PredictionEngine<ModelInputRow, ScoredRow>> _engines = [];
+
+    /// <summary>
+    /// Scores rows with the model, as Evaluate does (<see cref="ModelScoring.Score"/>). A few rows (a server request)
+    /// go through a pooled <see cref="PredictionEngine{TSrc,TDst}"/> instead: building a data view and its cursors
+    /// per call costs more than scoring them; the transformer and so the scores are the same.
+    /// </summary>
+    public double[] Score(IReadOnlyList<ModelInputRow> rows)
+    {
+        if (rows.Count == 0) return [];
+        if (rows.Count > EngineRows) return ModelScoring.Score(Transformer, new ModelInput(rows, Signature));
+        var engine = _engines.TryTake(out var e) ? e : CreateEngine();
+        try { return rows.Select(r => (double)engine.Predict(r).Probability).ToArray(); }
+        finally { _engines.Add(engine); }
+    }
+
+    /// <summary>A PredictionEngine over this model (not thread-safe: one caller at a time).</summary>
+    public PredictionEngine<ModelInputRow, ScoredRow> CreateEngine() =>
+        new MLContext(1).Model.CreatePredictionEngine<ModelInputRow, ScoredRow>(Transformer, inputSchemaDefinition: ModelInput.SchemaOf(Signature));
+
+    /// <summary>The model's output that scoring reads.</summary>
+    public sealed class ScoredRow { public float Probability { get; set; } }
 
     public override string ToString() => $"{Name} v{Version}";
 }

@@ -25,12 +25,15 @@ public sealed record ModelInput(IReadOnlyList<ModelInputRow> Rows, FeatureSignat
 
     public bool[] Labels => Rows.Select(r => r.Label).ToArray();
 
-    public IDataView ToDataView(MLContext ml)
+    public IDataView ToDataView(MLContext ml) => ml.Data.LoadFromEnumerable(Rows, SchemaOf(Signature));
+
+    /// <summary>The row type's schema with the vector sizes of <paramref name="signature"/> (also for a PredictionEngine).</summary>
+    public static SchemaDefinition SchemaOf(FeatureSignature signature)
     {
         var schema = SchemaDefinition.Create(typeof(ModelInputRow));
-        schema[nameof(ModelInputRow.Numeric)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Math.Max(1, Signature.Numeric.Count));
-        schema[nameof(ModelInputRow.Categorical)].ColumnType = new VectorDataViewType(TextDataViewType.Instance, Math.Max(1, Signature.Categorical.Count));
-        return ml.Data.LoadFromEnumerable(Rows, schema);
+        schema[nameof(ModelInputRow.Numeric)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Math.Max(1, signature.Numeric.Count));
+        schema[nameof(ModelInputRow.Categorical)].ColumnType = new VectorDataViewType(TextDataViewType.Instance, Math.Max(1, signature.Categorical.Count));
+        return schema;
     }
 
     /// <summary>Reads the rows of <paramref name="split"/> (all rows when null), ordered by key so every run sees the same order.</summary>

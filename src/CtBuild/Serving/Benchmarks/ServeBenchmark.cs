@@ -47,8 +47,6 @@ public sealed record ServeBenchmarkResult(string Model, int Version, string Load
 /// </summary>
 public static class ServeBenchmark
 {
-    sealed class Scored { public float Probability { get; set; } }
-
     public static async Task<ServeBenchmarkResult> RunAsync(Workspace ws, double rate = 500, double seconds = 10, int batches = 60,
         int clients = 2, IPipelineLog? log = null)
     {
@@ -68,7 +66,7 @@ public static class ServeBenchmark
                 throw new CtBuildException($"bench serve: the sample records from the raw table do not pass the contract ({error?.Error ?? "a rule"}).");
             features = session.Features(model.Signature, records!.Count);
         }
-        var engine = CreateEngine(model, features);
+        var engine = model.CreateEngine();
         var engineSingle = Measure("in-process PredictionEngine, one record per call", Math.Min(20_000, (int)(rate * seconds)), 1,
             i => { engine.Predict(features[i % features.Count]); return Task.CompletedTask; });
         var engineBatch = Measure("in-process PredictionEngine, 1,000-record batches", batches, features.Count,
@@ -99,16 +97,6 @@ public static class ServeBenchmark
         var fields = string.Join(", ", contract.Columns.Select(c => $"{Ident(c)} := {Ident(c)}"));
         var order = contract.Key is { } k ? Ident(k) : "_source_file, _source_line";
         return db.Query($"SELECT to_json(struct_pack({fields}))::VARCHAR FROM {raw.Snapshot().ToDuckDbSql()} ORDER BY {order} LIMIT {count}", r => r.GetString(0));
-    }
-
-    static PredictionEngine<ModelInputRow, Scored> CreateEngine(ServedModel model, List<ModelInputRow> features)
-    {
-        var ml = new MLContext(1);
-        var schema = new ModelInput(features, model.Signature).ToDataView(ml).Schema;
-        var definition = SchemaDefinition.Create(typeof(ModelInputRow));
-        definition[nameof(ModelInputRow.Numeric)].ColumnType = schema[nameof(ModelInputRow.Numeric)].Type;
-        definition[nameof(ModelInputRow.Categorical)].ColumnType = schema[nameof(ModelInputRow.Categorical)].Type;
-        return ml.Model.CreatePredictionEngine<ModelInputRow, Scored>(model.Transformer, inputSchemaDefinition: definition);
     }
 
     static LatencySeries Measure(string what, int calls, int rowsPerCall, Func<int, Task> call)
@@ -171,9 +159,13 @@ public static class ServeBenchmark
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await http.PostAsync("/predict", content);
-        await response.Content.ReadAsByteArrayAsync();
-        return response.IsSuccessStatusCode;
+        try
+        {
+            using var response = await http.PostAsync("/predict", content);
+            await response.Content.ReadAsByteArrayAsync();
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; } // counted as failed (timeout: 30 s)
     }
 
     static LatencySeries Series(string what, double[] times, int failed, double seconds, long rows)
