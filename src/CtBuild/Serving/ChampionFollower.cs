@@ -45,7 +45,7 @@ public sealed class ChampionFollower
         if (version == current.Version) { _lastFailure = null; return false; }
         ServedModel next;
         try { next = ServedModel.Load(_ws, _reference.Name, version); }
-        catch (Exception e) when (e is CtBuildException or IOException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is CtBuildException or IOException or InvalidDataException or InvalidOperationException or FormatException)
         {
             Fail($"{_reference} moved to v{version}, which was not loaded: {e.Message} Still serving {current}.");
             return false;
@@ -64,7 +64,12 @@ public sealed class ChampionFollower
         using var timer = new PeriodicTimer(interval);
         try
         {
-            while (await timer.WaitForNextTickAsync(stop)) Poll();
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                // Whatever goes wrong in one poll, the server keeps serving and the next poll tries again.
+                try { Poll(); }
+                catch (Exception e) { Fail($"checking {_reference} failed: {e.GetType().Name}: {e.Message} Still serving {Current}."); }
+            }
         }
         catch (OperationCanceledException) { }
     }
