@@ -179,6 +179,23 @@ public sealed class PredictionServerTests(TrainedTemplate template) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_rollback_moves_the_server_back_and_a_pinned_version_is_not_followed()
+    {
+        await using var pinned = await Start("small-model:1");
+        Assert.Equal(2, PromoteCopyOfChampion(_ws, "retrained"));
+        Assert.True(_server.PollNow());
+        Assert.False(pinned.PollNow());
+        Assert.Equal(2, _server.Current.Version);
+        ModelRegistry.Open(_ws.Load().RegistryRoot).Rollback("small-model", null, "bad in production", commit: false);
+        Assert.True(_server.PollNow());
+        Assert.Equal(1, _server.Current.Version);
+        Assert.Equal(1, pinned.Current.Version);
+        var (_, body) = await Post("[" + Record(1, 30, "Oslo", 1) + "]");
+        Assert.Equal(1, body.GetProperty("version").GetInt32());
+        Assert.Contains("ctb_model_swaps_total 2", await _http.GetStringAsync(Url("/metrics")));
+    }
+
+    [Fact]
     public async Task A_new_version_that_fails_verification_is_not_loaded_and_the_old_one_keeps_serving()
     {
         var w = _ws.Load();
