@@ -17,6 +17,7 @@ public sealed class ChampionFollower
     readonly Func<ServedModel, string?> _accept;
     readonly IPipelineLog _log;
     readonly ServerMetrics _metrics;
+    readonly object _polling = new(); // the timer and PollNow never check at the same time
     ServedModel _current;
     string? _lastFailure;
 
@@ -38,6 +39,11 @@ public sealed class ChampionFollower
     public bool Poll()
     {
         if (!_reference.FollowsAlias) return false;
+        lock (_polling) return PollOnce();
+    }
+
+    bool PollOnce()
+    {
         int version;
         try { version = ServedModel.ResolveVersion(ModelRegistry.Open(_ws.RegistryRoot), _reference); }
         catch (CtBuildException e) { Fail($"cannot resolve {_reference}: {e.Message}"); return false; }

@@ -183,11 +183,11 @@ public sealed class PredictionServerTests(TrainedTemplate template) : IAsyncLife
     {
         await using var pinned = await Start("small-model:1");
         Assert.Equal(2, PromoteCopyOfChampion(_ws, "retrained"));
-        Assert.True(_server.PollNow());
+        _server.PollNow(); // the 100 ms timer may have swapped already
         Assert.False(pinned.PollNow());
         Assert.Equal(2, _server.Current.Version);
         ModelRegistry.Open(_ws.Load().RegistryRoot).Rollback("small-model", null, "bad in production", commit: false);
-        Assert.True(_server.PollNow());
+        _server.PollNow();
         Assert.Equal(1, _server.Current.Version);
         Assert.Equal(1, pinned.Current.Version);
         var (_, body) = await Post("[" + Record(1, 30, "Oslo", 1) + "]");
