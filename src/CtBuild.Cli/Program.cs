@@ -61,6 +61,13 @@ app.Configure(config =>
         .WithDescription("Verify a published bundle, score it on this environment's test split and promote it if it beats the champion.")
         .WithExample("import", "--from", "/mnt/shared/ctb", "--env", "prod").WithExample("import", "--from", "/mnt/shared/ctb", "--require-signature", "--env", "prod")
         .WithExample("import", "--from", "az://myaccount/models/ctb", "--env", "prod");
+    config.AddCommand<PredictCommand>("predict")
+        .WithDescription("Score a file or lake table with a registered model (default: the champion), verified against its sha256; bad records go to rejects.")
+        .WithExample("predict", "--input", "data/incoming/adult-2026-11-03.parquet", "--output", "predictions.parquet")
+        .WithExample("predict", "--input", "features@3", "--model", "adult-income:2", "--output", "scores.csv", "--to-lake");
+    config.AddCommand<ServeCommand>("serve")
+        .WithDescription("Serve the champion over HTTP (POST /predict, GET /health /model /metrics), following the alias as it moves.")
+        .WithExample("serve").WithExample("serve", "--model", "adult-income@champion", "--port", "8080", "--host", "127.0.0.1");
     config.AddCommand<RunCommand>("run")
         .WithDescription("Run every stage up to --to (default promote), skipping those that are up to date.")
         .WithExample("run").WithExample("run", "--to", "report");
@@ -117,6 +124,10 @@ app.Configure(config =>
             .WithExample("bench", "lake").WithExample("bench", "lake", "--appends", "1000,10000", "--repeats", "5");
         bench.AddCommand<BenchWorkersCommand>("workers").WithDescription("One study run by 1, 2, … tuning worker processes on PostgreSQL: wall times, speed-up, and the storage's cost per trial.")
             .WithExample("bench", "workers", "--storage", "postgresql://ctb@127.0.0.1:5432/ctb", "--workers", "1,2", "--trials", "40");
+        bench.AddCommand<BenchServeCommand>("serve").WithDescription("ctb serve on the champion over loopback vs the in-process PredictionEngine: p50/p99 at a fixed rate, batch rows/s.")
+            .WithExample("bench", "serve", "--rate", "500", "--seconds", "10");
+        bench.AddCommand<BenchPredictCommand>("predict").WithDescription("ctb predict on generated rows vs DuckDB's read of the same file: rows/s and peak memory.")
+            .WithExample("bench", "predict", "--rows", "5000000");
     });
 });
 return app.Run(args);

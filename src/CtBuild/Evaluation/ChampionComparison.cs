@@ -107,8 +107,6 @@ public sealed record ChampionComparison(GateDecision Decision, int? ChampionVers
     }
 
     /// <summary>The registry stores the signature as (name, kind) columns; the order is the model's input order.</summary>
-    public static FeatureSignature SignatureOf(ModelVersion version, string label) => new(
-        version.InputSignature.Where(c => c.Type == "numeric").Select(c => c.Name).ToList(),
-        version.InputSignature.Where(c => c.Type == "categorical").Select(c => c.Name).ToList(),
-        label);
+    public static FeatureSignature SignatureOf(ModelVersion version, string label) =>
+        FeatureSignature.FromColumns(version.InputSignature.Select(c => (c.Name, c.Type)), label);
 }

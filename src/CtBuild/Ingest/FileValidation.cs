@@ -95,7 +95,13 @@ public sealed class FileValidation
     /// written: the rows the tap caught and, for a CSV file, the lines DuckDB rejected. Refuses the file when good
     /// and bad rows do not add up to the rows it has: a row in neither table is never committed.
     /// </summary>
-    public FileValidationResult Finish(CheckedFile check, CtBuild.Lake.DeltaWriter.AddedFile written)
+    public FileValidationResult Finish(CheckedFile check, CtBuild.Lake.DeltaWriter.AddedFile written) =>
+        Finish(check, written.Rows, () => EmptyColumns(check, written));
+
+    /// <summary>The same count check for good rows that went somewhere other than a table's data file (e.g. <c>ctb predict</c>); no empty-column check.</summary>
+    public FileValidationResult Finish(CheckedFile check, long goodRows) => Finish(check, goodRows, () => []);
+
+    FileValidationResult Finish(CheckedFile check, long goodRows, Func<IReadOnlyList<string>> emptyColumns)
     {
         var bad = check.BadTable;
         var file = check.File;
@@ -108,12 +114,12 @@ public sealed class FileValidation
             """);
         db.Exec($"DROP TABLE {bad}_tapped");
         var badRows = db.Scalar<long>($"SELECT count(*) FROM {bad}");
-        if (written.Rows + badRows != check.ExpectedRows)
-            throw new CtBuildException($"{file.Name}: the file has {check.ExpectedRows} rows but {written.Rows} were read as good and {badRows} as bad; " +
+        if (goodRows + badRows != check.ExpectedRows)
+            throw new CtBuildException($"{file.Name}: the file has {check.ExpectedRows} rows but {goodRows} were read as good and {badRows} as bad; " +
                 $"{Unaccounted(check)}Nothing was ingested: every row must end up in raw or quarantine. Fix the file and run ingest again, " +
                 $"or keep it out of raw with `ctb ingest --quarantine-file {file.Name}`.");
-        return new FileValidationResult(file, bad, written.Rows, badRows, check.DroppedColumns, check.MissingColumns,
-            EmptyColumns(check, written));
+        return new FileValidationResult(file, bad, goodRows, badRows, check.DroppedColumns, check.MissingColumns,
+            emptyColumns());
     }
 
     /// <summary>A query of no rows with the raw table's columns and types.</summary>

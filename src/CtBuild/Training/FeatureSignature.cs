@@ -30,6 +30,14 @@ public sealed record FeatureSignature(IReadOnlyList<string> Numeric, IReadOnlyLi
         return new FeatureSignature(numeric, categorical, label);
     }
 
+    /// <summary>A signature from stored (name, kind) columns, in the model's input order (kind: numeric or categorical).</summary>
+    public static FeatureSignature FromColumns(IEnumerable<(string Name, string Kind)> columns, string label)
+    {
+        var list = columns.ToList();
+        return new FeatureSignature(list.Where(c => c.Kind == "numeric").Select(c => c.Name).ToList(),
+            list.Where(c => c.Kind == "categorical").Select(c => c.Name).ToList(), label);
+    }
+
     /// <summary>What is missing from <paramref name="available"/> for this signature; empty when it can be scored.</summary>
     public IReadOnlyList<string> MissingFrom(IEnumerable<string> available)
     {
