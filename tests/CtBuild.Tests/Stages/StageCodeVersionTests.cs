@@ -86,8 +86,11 @@ public sealed class StageCodeVersionTests
             if (source.StartsWith("package:", StringComparison.Ordinal))
             {
                 var id = source["package:".Length..];
-                var line = File.ReadLines(Path.Combine(Engine, "CtBuild.csproj")).SingleOrDefault(l => l.Contains($"Include=\"{id}\""))
-                           ?? throw new InvalidOperationException($"{RecordFile}: CtBuild.csproj has no PackageReference '{id}'.");
+                // The engine references the package; its version is in Directory.Packages.props (central package management).
+                _ = File.ReadLines(Path.Combine(Engine, "CtBuild.csproj")).SingleOrDefault(l => l.Contains($"Include=\"{id}\""))
+                    ?? throw new InvalidOperationException($"{RecordFile}: CtBuild.csproj has no PackageReference '{id}'.");
+                var line = File.ReadLines(Path.Combine(Engine, "..", "..", "Directory.Packages.props")).SingleOrDefault(l => l.Contains($"<PackageVersion Include=\"{id}\""))
+                           ?? throw new InvalidOperationException($"{RecordFile}: Directory.Packages.props has no PackageVersion '{id}'.");
                 text.Append(source).Append('\n').Append(line.Trim()).Append('\n');
                 continue;
             }
