@@ -82,5 +82,8 @@ public sealed record RunOptions
     public TuneWorkerOptions? TuneWorker { get; init; }
 }
 
-/// <summary>What a tuning worker overrides: the study storage (else tune.storage / CTB_TUNE_STORAGE) and the study's name.</summary>
-public sealed record TuneWorkerOptions(string? Storage, string? Study);
+/// <summary>
+/// What a tuning worker overrides: the study storage (else tune.storage / CTB_TUNE_STORAGE), the study's name, and
+/// the threads each trial trains on (else all cores when one trial runs at a time, one when several do).
+/// </summary>
+public sealed record TuneWorkerOptions(string? Storage, string? Study, int? Threads = null);

@@ -94,7 +94,7 @@ public sealed class TuneStage : Stage
             try
             {
                 var clock = System.Diagnostics.Stopwatch.StartNew();
-                var (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: parallelism > 1 ? 1 : null), cfg.Seed + trial.Number, token);
+                var (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: worker?.Threads ?? (parallelism > 1 ? 1 : null)), cfg.Seed + trial.Number, token);
                 var seconds = clock.Elapsed.TotalSeconds;
                 run.LogMetric("valid_auc", auc);
                 run.LogMetric("valid_logloss", logLoss);

@@ -8,8 +8,11 @@ using CtBuild.Pipeline;
 
 namespace CtBuild.Tuning.Benchmarks;
 
-/// <summary>One worker count's run of the study: how long until every worker process had exited.</summary>
-public sealed record WorkerRun(int Workers, double Seconds, int Trials, int DistinctWorkers);
+/// <summary>
+/// One worker count's run of the study: how long until every worker process had exited, and the span from the first
+/// trial's claim to the last trial's finish (the part more workers share; each process's start-up and data load is not in it).
+/// </summary>
+public sealed record WorkerRun(int Workers, double Seconds, double TrialSpanSeconds, int Trials, int DistinctWorkers);
 
 /// <summary>What <see cref="WorkerScalingBenchmark"/> measured.</summary>
 public sealed record WorkerScalingResult(int Trials, IReadOnlyList<WorkerRun> Runs, int OverheadStudySize, double OverheadMilliseconds, string Storage)
@@ -17,11 +20,12 @@ public sealed record WorkerScalingResult(int Trials, IReadOnlyList<WorkerRun> Ru
     public string Format()
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"The same {Trials}-trial study (random sampler, one seed: the same trials every time) on {Storage}, each worker a `ctb tune worker` process training on one thread:");
+        text.AppendLine(CultureInfo.InvariantCulture, $"The same {Trials}-trial study (random sampler, one seed: the same trials every time) on {Storage}, each worker a `ctb tune worker --threads 1` process:");
         var baseline = Runs[0];
         foreach (var run in Runs)
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {run.Workers} worker(s): {run.Seconds,7:0.0} s  ({run.Trials} trials, {run.DistinctWorkers} process(es) ran them)  speed-up {baseline.Seconds / run.Seconds:0.00}x");
+                $"  {run.Workers} worker(s): {run.Seconds,7:0.0} s wall, speed-up {baseline.Seconds / run.Seconds:0.00}x; first claim to last finish {run.TrialSpanSeconds,7:0.0} s, " +
+                $"speed-up {baseline.TrialSpanSeconds / run.TrialSpanSeconds:0.00}x  ({run.Trials} trials, {run.DistinctWorkers} process(es) ran them)");
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Storage overhead per trial (claim with a read of every trial, heartbeat, finish) in a study of {OverheadStudySize} trials: {OverheadMilliseconds:0.00} ms");
         return text.ToString();
@@ -55,7 +59,7 @@ public static class WorkerScalingBenchmark
                 var study = $"bench-{tag}-w{count}";
                 var clock = Stopwatch.StartNew();
                 var processes = Enumerable.Range(0, count)
-                    .Select(_ => startWorker(scratch, ["tune", "worker", "--storage", storage, "--study", study])).ToList();
+                    .Select(_ => startWorker(scratch, ["tune", "worker", "--storage", storage, "--study", study, "--threads", "1"])).ToList();
                 foreach (var p in processes)
                 {
                     p.WaitForExit();
@@ -63,7 +67,8 @@ public static class WorkerScalingBenchmark
                 }
                 var seconds = clock.Elapsed.TotalSeconds;
                 var done = server.Trials(study);
-                runs.Add(new WorkerRun(count, seconds, done.Count, done.Select(t => t.Worker).Distinct().Count()));
+                var span = (done.Max(t => t.Start + (t.Duration ?? TimeSpan.Zero)) - done.Min(t => t.Start)).TotalSeconds;
+                runs.Add(new WorkerRun(count, seconds, span, done.Count, done.Select(t => t.Worker).Distinct().Count()));
                 log?.Report($"{count} worker(s): {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
                 server.DeleteStudy(study);
             }
