@@ -24,12 +24,15 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
 
     const int BufferSize = 1 << 20;
 
+    /// <summary>The captured bytes, decompressed when the delivery was gzipped, read sequentially.</summary>
+    static Stream OpenInput(RawFile file, string source) => file.Format == RawFormat.CsvGzip
+        ? new GZipStream(File.OpenRead(source), CompressionMode.Decompress)
+        : new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+
     /// <summary>Copies <paramref name="source"/> (the captured bytes of <paramref name="file"/>) to <paramref name="target"/>, numbered.</summary>
     public static NumberedCsv Write(RawFile file, string source, string target)
     {
-        using var input = file.Format == RawFormat.CsvGzip
-            ? (Stream)new GZipStream(File.OpenRead(source), CompressionMode.Decompress)
-            : new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+        using var input = OpenInput(file, source);
         using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
         var buffer = new byte[BufferSize];
         var filled = Fill(input, buffer, 0);
@@ -141,9 +144,7 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
     /// </summary>
     public static NumberedCsv WriteJsonLines(RawFile file, string source, string target)
     {
-        using var input = file.Format == RawFormat.CsvGzip
-            ? (Stream)new GZipStream(File.OpenRead(source), CompressionMode.Decompress)
-            : new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan);
+        using var input = OpenInput(file, source);
         using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
         var buffer = new byte[BufferSize];
         Span<byte> number = stackalloc byte[24];

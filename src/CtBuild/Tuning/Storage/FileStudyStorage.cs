@@ -73,10 +73,7 @@ public sealed class FileStudyStorage : IStudyStorage
                 var trial = new FrozenTrial(number, proposal.Params, TrialState.Running, null, new Dictionary<string, double>(), null, null,
                     _clock.GetUtcNow(), null) { Worker = worker.ToString(), RetryOf = proposal.RetryOf };
                 var json = TrialJson.WriteClaim(trial);
-                json["owner"] = new JsonObject
-                {
-                    ["pid"] = worker.ProcessId, ["host"] = worker.Host, ["processStart"] = worker.ProcessStart.ToString("O", CultureInfo.InvariantCulture),
-                };
+                json["owner"] = TrialJson.WriteOwner(worker);
                 if (AtomicFile.TryCreate(TrialFile(study, number, "claim.json"), TrialJson.ToBytes(json))) return trial;
             }
         }
@@ -139,10 +136,7 @@ public sealed class FileStudyStorage : IStudyStorage
         foreach (var trial in Trials(study).Where(t => t.State == TrialState.Running))
         {
             var claim = ReadJson(TrialFile(study, trial.Number, "claim.json"));
-            var owner = claim["owner"] is JsonObject o
-                ? new ProcessOwner(o["pid"]!.GetValue<int>(), o["host"]!.GetValue<string>(),
-                    DateTimeOffset.Parse(o["processStart"]!.GetValue<string>(), CultureInfo.InvariantCulture))
-                : null;
+            var owner = claim["owner"] is JsonObject o ? TrialJson.ReadOwner(o) : null;
             if (TrialFinish.Abandoned(trial, owner?.IsGone() == true, now - LastHeartbeat(study, trial), heartbeatTimeout, now) is not { } finish) continue;
             if (AtomicFile.TryCreate(TrialFile(study, trial.Number, "finish.json"), TrialJson.ToBytes(TrialJson.WriteFinish(finish))))
                 failed.Add(TrialJson.Apply(trial, finish));

@@ -94,9 +94,9 @@ public sealed class PostgresStudyStorage : IStudyStorage, IDisposable
         Execute(conn =>
         {
             using var tx = conn.BeginTransaction();
-            RequireStudy(conn, study);
             Lock(conn, study);
             var trials = ReadTrials(conn, study);
+            if (trials.Count == 0) RequireStudy(conn, study);
             if (propose(trials) is not { } proposal) return null;
             int number = trials.Count == 0 ? 0 : trials[^1].Number + 1;
             // The claim's start is the server's clock (the transaction's now()), like every other time this storage keeps.
@@ -111,7 +111,7 @@ public sealed class PostgresStudyStorage : IStudyStorage, IDisposable
                 start, null) { Worker = worker.ToString(), RetryOf = proposal.RetryOf };
             using var insert = Command(conn,
                 "INSERT INTO ctb_trials (study, number, state, claim, owner, claimed, heartbeat) VALUES (@study, @number, 'Running', @claim, @owner, now(), now())",
-                ("study", study), ("number", number), ("claim", Json(TrialJson.WriteClaim(trial))), ("owner", Json(Owner(worker))));
+                ("study", study), ("number", number), ("claim", Json(TrialJson.WriteClaim(trial))), ("owner", Json(TrialJson.WriteOwner(worker))));
             insert.ExecuteNonQuery();
             tx.Commit();
             return trial;
@@ -152,8 +152,10 @@ public sealed class PostgresStudyStorage : IStudyStorage, IDisposable
 
     public IReadOnlyList<FrozenTrial> Trials(string study) => Execute(conn =>
     {
-        RequireStudy(conn, study);
-        return ReadTrials(conn, study);
+        // Read on every claim and by every sampler: the study's existence is checked only when there is nothing to read.
+        var trials = ReadTrials(conn, study);
+        if (trials.Count == 0) RequireStudy(conn, study);
+        return trials;
     });
 
     public IReadOnlyList<FrozenTrial> FailStale(string study, TimeSpan heartbeatTimeout) => Execute(conn =>
@@ -166,7 +168,7 @@ public sealed class PostgresStudyStorage : IStudyStorage, IDisposable
             while (reader.Read())
             {
                 var trial = WithIntermediate(TrialJson.ReadClaim(JsonNode.Parse(reader.GetString(0))!.AsObject()), reader.GetString(2));
-                running.Add((trial, reader.IsDBNull(1) ? null : ReadOwner(reader.GetString(1)), TimeSpan.FromSeconds(reader.GetDouble(3)),
+                running.Add((trial, reader.IsDBNull(1) ? null : TrialJson.ReadOwner(JsonNode.Parse(reader.GetString(1))!.AsObject()), TimeSpan.FromSeconds(reader.GetDouble(3)),
                     reader.GetDateTime(4), reader.GetFieldValue<DateTimeOffset>(5)));
             }
 
@@ -288,18 +290,6 @@ public sealed class PostgresStudyStorage : IStudyStorage, IDisposable
     {
         using var cmd = Command(conn, "SELECT pg_advisory_xact_lock(hashtextextended('ctb-study:' || @study, 0))", ("study", study));
         cmd.ExecuteNonQuery();
-    }
-
-    private static JsonObject Owner(ProcessOwner worker) => new()
-    {
-        ["pid"] = worker.ProcessId, ["host"] = worker.Host, ["processStart"] = worker.ProcessStart.ToString("O", CultureInfo.InvariantCulture),
-    };
-
-    private static ProcessOwner ReadOwner(string json)
-    {
-        var o = JsonNode.Parse(json)!.AsObject();
-        return new ProcessOwner(o["pid"]!.GetValue<int>(), o["host"]!.GetValue<string>(),
-            DateTimeOffset.Parse(o["processStart"]!.GetValue<string>(), CultureInfo.InvariantCulture));
     }
 
     private static string Json(JsonNode node) => node.ToJsonString();

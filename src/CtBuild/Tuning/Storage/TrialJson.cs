@@ -90,6 +90,15 @@ public static class TrialJson
         Cost = finish.Cost ?? finish.Duration.TotalSeconds,
     };
 
+    /// <summary>The process that claimed a trial, so a stale-fail can tell a dead worker on this host from a live one.</summary>
+    public static JsonObject WriteOwner(CtBuild.Tracking.ProcessOwner owner) => new()
+    {
+        ["pid"] = owner.ProcessId, ["host"] = owner.Host, ["processStart"] = owner.ProcessStart.ToString("O", CultureInfo.InvariantCulture),
+    };
+
+    public static CtBuild.Tracking.ProcessOwner ReadOwner(JsonObject json) => new(json["pid"]!.GetValue<int>(), json["host"]!.GetValue<string>(),
+        DateTimeOffset.Parse(json["processStart"]!.GetValue<string>(), CultureInfo.InvariantCulture));
+
     public static JsonObject WriteIdentity(StudyIdentity identity) => new()
     {
         ["name"] = identity.Name,
