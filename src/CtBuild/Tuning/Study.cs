@@ -87,19 +87,22 @@ public sealed class Study
 
     /// <summary>Finishes a trial that ran past its timeout; it counts as a bad result to the sampler.</summary>
     public FrozenTrial TimeOut(Trial trial, TimeSpan timeout) =>
-        Finish(trial, TrialState.TimedOut, null, null, $"timed out: still running after {timeout.TotalSeconds:0.#} s");
+        Finish(trial, TrialState.TimedOut, null, null, $"timed out: still running after {timeout.TotalSeconds:0.#} s", timeout);
 
     /// <summary>Finishes a trial stopped early (successive halving), with the reason.</summary>
     public FrozenTrial Prune(Trial trial, string reason) => Finish(trial, TrialState.Pruned, null, null, reason);
 
     internal void ReportIntermediate(int number, int step, double value) => Storage.ReportIntermediate(Name, number, step, value);
 
-    private FrozenTrial Finish(Trial trial, TrialState state, double? value, TrialOutcome? outcome, string? error)
+    // The timeout timer and the wall clock can disagree by a millisecond: a timed-out trial ran at least its timeout.
+    private FrozenTrial Finish(Trial trial, TrialState state, double? value, TrialOutcome? outcome, string? error,
+        TimeSpan? ranAtLeast = null)
     {
         var current = Storage.Trials(Name).FirstOrDefault(t => t.Number == trial.Number);
         if (current is null || current.State != TrialState.Running || current.Start != trial.Start)
             throw new InvalidOperationException($"Trial #{trial.Number} of study '{Name}' is not running; it was already told or belongs to another study.");
         var duration = DateTimeOffset.UtcNow - trial.Start;
+        if (ranAtLeast is { } least && duration < least) duration = least;
         var recorded = Storage.Finish(Name, trial.Number, new TrialFinish(state, value,
             outcome?.Metrics ?? new Dictionary<string, double>(), error, duration, outcome?.Cost));
         return WithAttachment(recorded);
