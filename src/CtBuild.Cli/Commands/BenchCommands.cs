@@ -12,6 +12,9 @@ public sealed class BenchTunerSettings : WorkspaceSettings
     [CommandOption("--seeds <N>")] [Description("Seeds per function and sampler (default 10).")]
     public int Seeds { get; init; } = 10;
 
+    [CommandOption("--first-seed <N>")] [Description("First seed, for both CtBuild and Optuna (default 0); e.g. --first-seed 20 --seeds 20 is a second seed set.")]
+    public int FirstSeed { get; init; }
+
     [CommandOption("--evals <N>")] [Description("Largest budget; regret is also read at half of it (default 100).")]
     public int Evals { get; init; } = 100;
 
@@ -40,17 +43,17 @@ public sealed class BenchTunerCommand : Command<BenchTunerSettings>
         if (samplers.FirstOrDefault(s => !TunerBenchmark.SamplerNames.Contains(s)) is { } unknown || !samplers.Contains("TPE"))
             throw new ConfigException($"--samplers must include TPE and name only: {string.Join(", ", TunerBenchmark.SamplerNames)}.");
         var log = new Progress<string>(m => Console.Error.WriteLine(m));
-        IReadOnlyDictionary<string, double>? reference = null;
+        IReadOnlyDictionary<string, IReadOnlyList<double>>? reference = null;
         string referenceName = "Optuna";
         if (settings.Optuna)
         {
-            var (medians, version, problem) = OptunaReference.Run(functions, settings.Evals, settings.Seeds, settings.OptunaMultivariate, log: log);
-            if (medians is null) throw new CtBuildException($"--optuna: {problem}", 2);
-            (reference, referenceName) = (medians, $"Optuna {version}" + (settings.OptunaMultivariate ? " mv" : ""));
+            var (regrets, version, problem) = OptunaReference.Run(functions, settings.Evals, settings.Seeds, settings.OptunaMultivariate, settings.FirstSeed, log: log);
+            if (regrets is null) throw new CtBuildException($"--optuna: {problem}", 2);
+            (reference, referenceName) = (regrets, $"Optuna {version}" + (settings.OptunaMultivariate ? " mv" : ""));
         }
         var result = TunerBenchmark.Run(new TunerBenchmarkOptions
         {
-            Seeds = settings.Seeds, Budgets = [settings.Evals / 2, settings.Evals], Functions = functions, Samplers = samplers,
+            Seeds = settings.Seeds, FirstSeed = settings.FirstSeed, Budgets = [settings.Evals / 2, settings.Evals], Functions = functions, Samplers = samplers,
             Reference = reference, ReferenceName = referenceName,
         }, log);
         if (settings.Json) Console.WriteLine(result.ToJson()); else Console.WriteLine(result.ToTable());

@@ -91,6 +91,15 @@ internal sealed class ParzenEstimator
         }
     }
 
+    /// <summary>The mixture weights, one per observation and the prior's last, summing to 1.</summary>
+    internal IEnumerable<double> Weights => _logWeights.Select(Math.Exp);
+
+    /// <summary>The kernel centres of numeric dimension <paramref name="dimension"/>, one per observation and the prior's last.</summary>
+    internal IReadOnlyList<double> Mus(int dimension) => _mus[dimension];
+
+    /// <summary>The kernel widths of numeric dimension <paramref name="dimension"/>, in the same order as <see cref="Mus"/>.</summary>
+    internal IReadOnlyList<double> Sigmas(int dimension) => _sigmas[dimension];
+
     /// <summary>A draw from a one-parameter estimator, in internal form, snapped to the distribution's grid.</summary>
     public double Sample(Random random) => SampleVector(random)[0];
 

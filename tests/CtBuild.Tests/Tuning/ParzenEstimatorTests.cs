@@ -52,6 +52,47 @@ public class ParzenEstimatorTests
         Assert.Equal(-2.3450489558673606, joint.LogPdf([1.0, -3.0]), 1e-6);
     }
 
+    // Weights, centres and widths that Optuna 3.1.0's _ParzenEstimator computes for the same input (python3-optuna on
+    // Debian, TPESampler defaults; computed once and pasted here): 28 observations, so the first three weigh less (the
+    // ramp); an int with step 2, whose range is widened by half a step and whose duplicated 4 gets the magic-clip floor
+    // 12/7; a log parameter, whose kernels live on the log scale; the joint kernels' Scott width 0.2·10^(−1/6)·range.
+    [Fact]
+    public void Weights_centres_and_widths_equal_optuna_3_1()
+    {
+        var real = new ParzenEstimator(new FloatDistribution(-5, 5), Observed, TpeSampler.DefaultWeights(Observed.Length), new ParzenEstimatorParameters());
+        double light = 0.0012961762799740763, middle = 0.018794556059624108, full = 0.03629293583927414;
+        AssertClose([light, middle, .. Enumerable.Repeat(full, 27)], real.Weights.ToArray());
+        AssertClose([.. Observed, 0.0], real.Mus(0));
+        double third = 1.0 / 3;
+        AssertClose([0.6, 0.7, third, 0.4, 0.5, third, 0.5, 0.5, third, third, 0.6, 0.8, 0.4, third, 0.8, third, third, 0.6, 0.6, third,
+            0.9, 0.4, 0.5, 0.9, 0.5, third, 0.5, third, 10.0], real.Sigmas(0));
+
+        double[] ints = [0, 4, 4, 10, 6];
+        var stepped = new ParzenEstimator(new IntDistribution(0, 10, 2), ints, TpeSampler.DefaultWeights(ints.Length), new ParzenEstimatorParameters());
+        AssertClose([0, 4, 4, 10, 6, 5], stepped.Mus(0));
+        AssertClose([4, 4, 1.7142857142857142, 4, 4, 12], stepped.Sigmas(0));
+
+        var log = new FloatDistribution(1e-3, 1.0, Log: true);
+        var logScale = new ParzenEstimator(log, new[] { 0.01, 0.5, 0.002, 0.1 }.Select(v => log.ToInternal(v)).ToArray(), TpeSampler.DefaultWeights(4), new ParzenEstimatorParameters());
+        AssertClose([-4.605170185988091, -0.6931471805599453, -6.214608098422191, -2.3025850929940455, -3.4538776394910684], logScale.Mus(0));
+        AssertClose([1.6094379124341005, 1.6094379124341, 1.6094379124341005, 1.6094379124341, 6.907755278982137], logScale.Sigmas(0));
+
+        var rows = Enumerable.Range(0, 10).Select(i => new[] { Observed[i], Observed[10 + i] / 2 + 2.5 }).ToArray();
+        var joint = new ParzenEstimator([new FloatDistribution(-5, 5), new FloatDistribution(0, 5)], rows, TpeSampler.DefaultWeights(10), new ParzenEstimatorParameters(), multivariate: true);
+        AssertClose([.. Enumerable.Repeat(1.3625841381159227, 10), 10.0], joint.Sigmas(0));
+        AssertClose([.. Enumerable.Repeat(0.6812920690579614, 10), 5.0], joint.Sigmas(1));
+
+        // Choices: each kernel is 1 at its choice plus prior weight / (n + 1) everywhere, normalised; the prior kernel is uniform.
+        var choice = new ParzenEstimator(new CategoricalDistribution(["a", "b", "c"]), [1.0, 1.0, 2.0], TpeSampler.DefaultWeights(3), new ParzenEstimatorParameters());
+        AssertClose([0.25 * (3.0 / 7 + third), 0.25 * (11.0 / 7 + third), 0.25 * (1 + third)], [.. Enumerable.Range(0, 3).Select(c => Math.Exp(choice.LogPdf(c)))]);
+
+        static void AssertClose(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
+        {
+            Assert.Equal(expected.Count, actual.Count);
+            for (int i = 0; i < expected.Count; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-12, $"[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
+        }
+    }
+
     [Fact]
     public void Samples_stay_in_range_and_follow_the_density()
     {

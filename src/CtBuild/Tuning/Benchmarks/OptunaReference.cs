@@ -5,15 +5,15 @@ using System.Text.Json;
 namespace CtBuild.Tuning.Benchmarks;
 
 /// <summary>
-/// Runs Optuna's TPESampler on the same five functions, bounds and seeds (0..n−1) beside CtBuild's, when a Python with
+/// Runs Optuna's TPESampler on the same five functions, bounds and seeds (first..first+n−1) beside CtBuild's, when a Python with
 /// Optuna is installed (Debian: <c>apt-get install python3-optuna</c>, 3.1), so the benchmark prints both from one run.
 /// The functions are written again in Python below; <see cref="BenchmarkFunction"/> is the reference for their values.
 /// </summary>
 public static class OptunaReference
 {
-    /// <summary>Median regrets at <paramref name="evals"/> by function name, and Optuna's version; null with the reason when Optuna cannot run.</summary>
-    public static (IReadOnlyDictionary<string, double>? Medians, string Version, string? Problem) Run(
-        IEnumerable<BenchmarkFunction> functions, int evals, int seeds, bool multivariate, string python = "/usr/bin/python3", IProgress<string>? log = null)
+    /// <summary>Per-seed regrets at <paramref name="evals"/> by function name, and Optuna's version; null with the reason when Optuna cannot run.</summary>
+    public static (IReadOnlyDictionary<string, IReadOnlyList<double>>? Regrets, string Version, string? Problem) Run(
+        IEnumerable<BenchmarkFunction> functions, int evals, int seeds, bool multivariate, int firstSeed = 0, string python = "/usr/bin/python3", IProgress<string>? log = null)
     {
         var script = Path.Combine(Path.GetTempPath(), $"ctb-optuna-{Guid.NewGuid():N}.py");
         File.WriteAllText(script, Script);
@@ -21,7 +21,7 @@ public static class OptunaReference
         {
             var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var arg in new[] { script, evals.ToString(CultureInfo.InvariantCulture), seeds.ToString(CultureInfo.InvariantCulture),
-                         multivariate ? "multivariate" : "univariate", string.Join(",", functions.Select(f => f.Name)) })
+                         firstSeed.ToString(CultureInfo.InvariantCulture), multivariate ? "multivariate" : "univariate", string.Join(",", functions.Select(f => f.Name)) })
                 start.ArgumentList.Add(arg);
             using var process = Process.Start(start)!;
             process.ErrorDataReceived += (_, e) => { if (e.Data is { } line && line.StartsWith("optuna ", StringComparison.Ordinal)) log?.Report(line); };
@@ -30,8 +30,9 @@ public static class OptunaReference
             process.WaitForExit();
             if (process.ExitCode != 0) return (null, "", $"{python} exited with {process.ExitCode} (is python3-optuna installed?)");
             var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
-            var medians = json.EnumerateObject().Where(p => p.Name != "version").ToDictionary(p => p.Name, p => p.Value.GetDouble());
-            return (medians, json.GetProperty("version").GetString() ?? "", null);
+            var regrets = json.EnumerateObject().Where(p => p.Name != "version")
+                .ToDictionary(p => p.Name, p => (IReadOnlyList<double>)p.Value.EnumerateArray().Select(v => v.GetDouble()).ToArray());
+            return (regrets, json.GetProperty("version").GetString() ?? "", null);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -77,18 +78,18 @@ FUNCS = {
     "Ackley5": (ackley, [(-32.768, 32.768)] * 5, 0.0),
     "Levy4": (levy, [(-10, 10)] * 4, 0.0),
 }
-evals = int(sys.argv[1]); seeds = int(sys.argv[2]); multivariate = sys.argv[3] == "multivariate"; names = sys.argv[4].split(",")
+evals = int(sys.argv[1]); seeds = int(sys.argv[2]); first = int(sys.argv[3]); multivariate = sys.argv[4] == "multivariate"; names = sys.argv[5].split(",")
 out = {"version": optuna.__version__}
 for name in names:
     f, bounds, minimum = FUNCS[name]
     regrets = []
-    for seed in range(seeds):
+    for seed in range(first, first + seeds):
         sampler = optuna.samplers.TPESampler(seed=seed, multivariate=multivariate)
         study = optuna.create_study(sampler=sampler)
         study.optimize(lambda t: f([t.suggest_float(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(bounds)]), n_trials=evals)
         regrets.append(study.best_value - minimum)
-    out[name] = float(np.median(regrets))
-    print(f"optuna {name}: {out[name]}", file=sys.stderr, flush=True)
+    out[name] = [float(r) for r in regrets]
+    print(f"optuna {name}: median {float(np.median(regrets))}", file=sys.stderr, flush=True)
 print(json.dumps(out))
 """;
 }

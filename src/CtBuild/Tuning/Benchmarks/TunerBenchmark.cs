@@ -11,6 +11,9 @@ public sealed record TunerBenchmarkOptions
     /// <summary>Seeds per function and sampler.</summary>
     public int Seeds { get; init; } = 10;
 
+    /// <summary>The first seed; seeds run from here on, so a second set (e.g. 20–39) checks whether a difference is seed noise.</summary>
+    public int FirstSeed { get; init; }
+
     /// <summary>Evaluation budgets at which regret is read (one run of the largest budget serves all, as neither sampler looks at the budget).</summary>
     public IReadOnlyList<int> Budgets { get; init; } = [50, 100];
 
@@ -26,8 +29,8 @@ public sealed record TunerBenchmarkOptions
     /// <summary>Samplers to compare, by <see cref="TunerBenchmark.SamplerNames"/>; "TPE" is the default TPE.</summary>
     public IReadOnlyList<string> Samplers { get; init; } = ["TPE", "Random"];
 
-    /// <summary>Median regrets of a reference run at the largest budget (e.g. Optuna's, see <see cref="OptunaReference"/>), printed beside ours.</summary>
-    public IReadOnlyDictionary<string, double>? Reference { get; init; }
+    /// <summary>Per-seed regrets of a reference run at the largest budget (e.g. Optuna's, see <see cref="OptunaReference"/>), printed beside ours.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>>? Reference { get; init; }
 
     /// <summary>What <see cref="Reference"/> is, e.g. "Optuna 3.1.0 TPESampler".</summary>
     public string ReferenceName { get; init; } = "reference";
@@ -40,8 +43,8 @@ public sealed record RegretSummary(string Function, int Budget, string Sampler, 
 /// <remarks>The fastest suggestion is reported beside the median because on a shared machine the median also measures the neighbours.</remarks>
 public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, int OverheadHistory, double SuggestMedianMilliseconds, double SuggestFastestMilliseconds)
 {
-    /// <summary>The reference's median regrets at the largest budget, when one ran.</summary>
-    public IReadOnlyDictionary<string, double>? Reference { get; init; }
+    /// <summary>The reference's per-seed regrets at the largest budget, when one ran.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<double>>? Reference { get; init; }
 
     public string ReferenceName { get; init; } = "reference";
 
@@ -57,7 +60,7 @@ public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, 
         var text = new StringBuilder();
         text.AppendLine("Simple regret (best found - known minimum): median [Q1, Q3] over seeds");
         text.Append($"{"function",-12} {"evals",5}  ").AppendJoin(" ", samplers.Select(s => $"{s,-32}"));
-        if (Reference is not null) text.Append($" {ReferenceName,-14} {"TPE/ref",7}");
+        if (Reference is not null) text.Append($" {ReferenceName,-32} {"TPE/ref",7} {"p",6}");
         text.AppendLine(" winner");
         foreach (var group in Regrets.GroupBy(r => (r.Function, r.Budget)))
         {
@@ -66,16 +69,19 @@ public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, 
             var winner = cells.MinBy(c => c.Median)!.Sampler;
             if (Reference is not null)
             {
-                if (group.Key.Budget == top && Reference.TryGetValue(group.Key.Function, out var reference))
+                if (group.Key.Budget == top && Reference.TryGetValue(group.Key.Function, out var regrets))
                 {
-                    double tpe = group.Single(r => r.Sampler == "TPE").Median;
-                    text.Append(FormattableString.Invariant($" {reference,-14:G4} {tpe / reference,7:0.00}"));
-                    if (reference < cells.Min(c => c.Median)) winner = ReferenceName;
+                    var tpe = group.Single(r => r.Sampler == "TPE");
+                    var reference = TunerBenchmark.Summarise(group.Key.Function, top, ReferenceName, [.. regrets]);
+                    text.Append(FormattableString.Invariant($" {Cell(reference),-32} {tpe.Median / reference.Median,7:0.00} {TunerBenchmark.MannWhitneyP(tpe.Regrets, regrets),6:0.00}"));
+                    if (reference.Median < cells.Min(c => c.Median)) winner = ReferenceName;
                 }
-                else text.Append($" {"",-14} {"",7}");
+                else text.Append($" {"",-32} {"",7} {"",6}");
             }
             text.AppendLine($" {winner}");
         }
+        if (Reference is not null)
+            text.AppendLine("p: two-sided Mann-Whitney test of TPE's regrets against the reference's (seeds differ in their random draws, so a large p says the gap is seed noise)");
         text.AppendLine(FormattableString.Invariant($"TPE suggestion after {OverheadHistory} completed trials: median {SuggestMedianMilliseconds:0.###} ms, fastest {SuggestFastestMilliseconds:0.###} ms (goal < 5 ms)"));
         return text.ToString();
 
@@ -103,7 +109,7 @@ public static class TunerBenchmark
             foreach (var samplerName in options.Samplers)
             {
                 var makeSampler = Sampler(samplerName);
-                var bestSoFar = Enumerable.Range(0, options.Seeds).Select(seed => BestSoFar(function, makeSampler(seed), evals)).ToArray();
+                var bestSoFar = Enumerable.Range(options.FirstSeed, options.Seeds).Select(seed => BestSoFar(function, makeSampler(seed), evals)).ToArray();
                 foreach (int budget in options.Budgets)
                     summaries.Add(Summarise(function.Name, budget, samplerName, bestSoFar.Select(b => b[budget - 1] - function.Minimum).ToArray()));
             }
@@ -171,8 +177,34 @@ public static class TunerBenchmark
         return times;
     }
 
-    private static RegretSummary Summarise(string function, int budget, string sampler, double[] regrets) =>
+    internal static RegretSummary Summarise(string function, int budget, string sampler, double[] regrets) =>
         new(function, budget, sampler, Quantile(regrets, 0.5), Quantile(regrets, 0.25), Quantile(regrets, 0.75), regrets);
+
+    /// <summary>
+    /// Two-sided p-value of the Mann-Whitney U test that <paramref name="a"/> and <paramref name="b"/> come from one
+    /// distribution: normal approximation with tie correction and continuity correction (scipy's <c>method="asymptotic"</c>).
+    /// </summary>
+    internal static double MannWhitneyP(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        var pooled = a.Select(v => (Value: v, FromA: true)).Concat(b.Select(v => (Value: v, FromA: false))).OrderBy(p => p.Value).ToArray();
+        int n = pooled.Length;
+        double rankSumA = 0, tieTerm = 0;
+        for (int i = 0; i < n;)
+        {
+            int j = i;
+            while (j + 1 < n && pooled[j + 1].Value == pooled[i].Value) j++;
+            double rank = (i + j) / 2.0 + 1, ties = j - i + 1;
+            for (int k = i; k <= j; k++) if (pooled[k].FromA) rankSumA += rank;
+            tieTerm += ties * ties * ties - ties;
+            i = j + 1;
+        }
+        double n1 = a.Count, n2 = b.Count;
+        double u = rankSumA - n1 * (n1 + 1) / 2, mean = n1 * n2 / 2;
+        double sd = Math.Sqrt(n1 * n2 / 12 * (n + 1 - tieTerm / (n * (n - 1.0))));
+        if (sd == 0) return 1;
+        double z = (Math.Abs(u - mean) - 0.5) / sd;
+        return Math.Min(1, 2 * TruncatedNormal.Cdf(-Math.Max(z, 0)));
+    }
 
     /// <summary>Linear-interpolated quantile (numpy's default).</summary>
     internal static double Quantile(IReadOnlyList<double> values, double q)

@@ -68,6 +68,36 @@ public class TunerBenchmarkTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Mann_whitney_p_values_match_the_normal_approximation()
+    {
+        // By hand (scipy's mannwhitneyu(method="asymptotic") gives the same): U = 0, mean 4.5, sd √5.25,
+        // z = (4.5 − 0.5) / √5.25 = 1.7457, p = 2·Φ(−1.7457) = 0.08086.
+        Assert.Equal(0.08086, TunerBenchmark.MannWhitneyP([1, 2, 3], [4, 5, 6]), 4);
+        Assert.Equal(0.08086, TunerBenchmark.MannWhitneyP([4, 5, 6], [1, 2, 3]), 4);
+        // Interleaved samples are no evidence of a difference; all-equal ones neither (no spread: p = 1).
+        Assert.True(TunerBenchmark.MannWhitneyP([1, 3, 5, 7], [2, 4, 6, 8]) > 0.6);
+        Assert.Equal(1, TunerBenchmark.MannWhitneyP([2, 2, 2], [2, 2]));
+        // With ties across the samples (ranks averaged, the variance shrinks): ranks 1, 3, 3 | 3, 5.5, 5.5, U = 1,
+        // mean 4.5, tie term 24 + 6, sd = √(9/12 · (7 − 30/30)) = √4.5, z = (3.5 − 0.5) / √4.5 = 1.4142, p = 0.1573.
+        Assert.Equal(0.1573, TunerBenchmark.MannWhitneyP([1, 2, 2], [2, 3, 3]), 3);
+    }
+
+    [Fact]
+    public void A_reference_run_is_printed_with_its_quartiles_ratio_and_p_value()
+    {
+        var result = TunerBenchmark.Run(new TunerBenchmarkOptions
+        {
+            Seeds = 3, Budgets = [20], Functions = [BenchmarkFunction.Branin], OverheadHistory = 30, OverheadSamples = 1,
+            Reference = new Dictionary<string, IReadOnlyList<double>> { ["Branin"] = [1e6, 2e6, 3e6] }, ReferenceName = "Far-off",
+        });
+
+        var line = result.ToTable().Split('\n').Single(l => l.StartsWith("Branin", StringComparison.Ordinal));
+        Assert.Contains("2E+06 [1.5E+06, 2.5E+06]", line);
+        Assert.Contains(" 0.08 ", line); // every TPE regret below every reference one: U = 0 on 3 against 3
+        Assert.EndsWith("TPE", line.TrimEnd());
+    }
+
+    [Fact]
     public void Quantiles_interpolate_like_numpy()
     {
         Assert.Equal(2.5, TunerBenchmark.Quantile([4, 1, 3, 2], 0.5));
