@@ -5,9 +5,14 @@ namespace CtBuild.Tests.Tuning;
 /// <summary>What every sampler must do, run against each implementation.</summary>
 public class SamplerConformanceTests
 {
-    public static TheoryData<string> Samplers => ["TPE", "Random"];
+    public static TheoryData<string> Samplers => ["TPE", "TPE-multivariate", "Random"];
 
-    private static ISampler Make(string name, int seed) => name == "TPE" ? new TpeSampler(seed) : new RandomSampler(seed);
+    private static ISampler Make(string name, int seed) => name switch
+    {
+        "TPE" => new TpeSampler(seed),
+        "TPE-multivariate" => new TpeSampler(seed, new TpeOptions { Multivariate = true }),
+        _ => new RandomSampler(seed),
+    };
 
     private static readonly SearchSpace Conditional = SearchSpaceParser.Parse("""
         {
