@@ -27,7 +27,7 @@ public sealed class BenchTunerSettings : WorkspaceSettings
     [CommandOption("--optuna")] [Description("Also run Optuna's TPESampler (needs /usr/bin/python3 with optuna, e.g. apt-get install python3-optuna) on the same functions and seeds.")]
     public bool Optuna { get; init; }
 
-    [CommandOption("--optuna-multivariate")] [Description("With --optuna: Optuna's multivariate=True.")]
+    [CommandOption("--optuna-multivariate")] [Description("With --optuna: Optuna's multivariate=True, compared with TPE-multivariate when --samplers lists it.")]
     public bool OptunaMultivariate { get; init; }
 }
 
@@ -55,6 +55,7 @@ public sealed class BenchTunerCommand : Command<BenchTunerSettings>
         {
             Seeds = settings.Seeds, FirstSeed = settings.FirstSeed, Budgets = [settings.Evals / 2, settings.Evals], Functions = functions, Samplers = samplers,
             Reference = reference, ReferenceName = referenceName,
+            ComparedSampler = settings.OptunaMultivariate && samplers.Contains("TPE-multivariate") ? "TPE-multivariate" : "TPE",
         }, log);
         if (settings.Json) Console.WriteLine(result.ToJson()); else Console.WriteLine(result.ToTable());
         return 0;

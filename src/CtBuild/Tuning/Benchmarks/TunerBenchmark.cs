@@ -34,6 +34,9 @@ public sealed record TunerBenchmarkOptions
 
     /// <summary>What <see cref="Reference"/> is, e.g. "Optuna 3.1.0 TPESampler".</summary>
     public string ReferenceName { get; init; } = "reference";
+
+    /// <summary>Which of <see cref="Samplers"/> the reference is compared with (ratio and p-value), e.g. "TPE-multivariate" against Optuna's multivariate TPE.</summary>
+    public string ComparedSampler { get; init; } = "TPE";
 }
 
 /// <summary>Simple regret (best found − known minimum) of one sampler on one function at one budget, over seeds.</summary>
@@ -48,6 +51,9 @@ public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, 
 
     public string ReferenceName { get; init; } = "reference";
 
+    /// <summary>The sampler the reference is compared with.</summary>
+    public string ComparedSampler { get; init; } = "TPE";
+
     /// <summary>True when TPE's median regret is below random's on every function at <paramref name="budget"/>.</summary>
     public bool TpeBeatsRandomEverywhere(int budget) => Regrets.Where(r => r.Budget == budget && r.Sampler == "TPE")
         .All(tpe => tpe.Median < Regrets.Single(r => r.Budget == budget && r.Sampler == "Random" && r.Function == tpe.Function).Median);
@@ -60,7 +66,7 @@ public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, 
         var text = new StringBuilder();
         text.AppendLine("Simple regret (best found - known minimum): median [Q1, Q3] over seeds");
         text.Append($"{"function",-12} {"evals",5}  ").AppendJoin(" ", samplers.Select(s => $"{s,-32}"));
-        if (Reference is not null) text.Append($" {ReferenceName,-32} {"TPE/ref",7} {"p",6}");
+        if (Reference is not null) text.Append($" {ReferenceName,-32} {"ratio",7} {"p",6}");
         text.AppendLine(" winner");
         foreach (var group in Regrets.GroupBy(r => (r.Function, r.Budget)))
         {
@@ -71,7 +77,7 @@ public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, 
             {
                 if (group.Key.Budget == top && Reference.TryGetValue(group.Key.Function, out var regrets))
                 {
-                    var tpe = group.Single(r => r.Sampler == "TPE");
+                    var tpe = group.Single(r => r.Sampler == ComparedSampler);
                     var reference = TunerBenchmark.Summarise(group.Key.Function, top, ReferenceName, [.. regrets]);
                     text.Append(FormattableString.Invariant($" {Cell(reference),-32} {tpe.Median / reference.Median,7:0.00} {TunerBenchmark.MannWhitneyP(tpe.Regrets, regrets),6:0.00}"));
                     if (reference.Median < cells.Min(c => c.Median)) winner = ReferenceName;
@@ -81,7 +87,7 @@ public sealed record TunerBenchmarkResult(IReadOnlyList<RegretSummary> Regrets, 
             text.AppendLine($" {winner}");
         }
         if (Reference is not null)
-            text.AppendLine("p: two-sided Mann-Whitney test of TPE's regrets against the reference's (seeds differ in their random draws, so a large p says the gap is seed noise)");
+            text.AppendLine($"ratio: {ComparedSampler}'s median over {ReferenceName}'s; p: two-sided Mann-Whitney test of their regrets (seeds differ in their random draws, so a large p says the gap is seed noise)");
         text.AppendLine(FormattableString.Invariant($"TPE suggestion after {OverheadHistory} completed trials: median {SuggestMedianMilliseconds:0.###} ms, fastest {SuggestFastestMilliseconds:0.###} ms (goal < 5 ms)"));
         return text.ToString();
 
@@ -118,7 +124,7 @@ public static class TunerBenchmark
         var times = SuggestionMilliseconds(options.OverheadHistory, options.OverheadSamples);
         return new TunerBenchmarkResult(summaries, options.OverheadHistory, Quantile(times, 0.5), times.Min())
         {
-            Reference = options.Reference, ReferenceName = options.ReferenceName,
+            Reference = options.Reference, ReferenceName = options.ReferenceName, ComparedSampler = options.ComparedSampler,
         };
     }
 
