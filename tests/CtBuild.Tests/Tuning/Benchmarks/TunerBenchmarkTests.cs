@@ -63,6 +63,7 @@ public class TunerBenchmarkTests(ITestOutputHelper output)
         var table = result.ToTable();
         Assert.Contains("Branin          20  ", table);
         Assert.Contains("TPE suggestion after 60 completed trials: median", table);
+        Assert.Contains(" ms CPU each (goal < 5 ms)", table);
         var json = JsonDocument.Parse(result.ToJson()).RootElement;
         Assert.Equal(4, json.GetProperty("Regrets").GetArrayLength());
     }
