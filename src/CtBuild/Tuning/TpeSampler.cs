@@ -48,13 +48,13 @@ public sealed class TpeSampler : ISampler
     {
         var values = new Dictionary<string, object>();
         var random = SamplerRandom.For(_seed, trials);
-        // Optuna counts completed and pruned trials towards the start-up ones (a pruned trial still says where not to look).
-        if (trials.Count(t => t.State is TrialState.Complete or TrialState.Pruned) < Math.Max(Options.NStartupTrials, 1))
+        var completed = trials.Where(t => t.State == TrialState.Complete).ToArray();
+        if (completed.Length < Math.Max(Options.NStartupTrials, 1))
         {
             RandomSampler.SampleInto(space, values, random);
             return values;
         }
-        var observations = Split(trials, direction);
+        var observations = Split(trials, completed, direction);
         SampleInto(space, observations, values, random);
         // On small grids l(x) can outweigh the lie about a running trial, and the argmax lands on it again. Redraw a
         // few times; if the suggestion still repeats a running trial, explore with prior draws instead of evaluating it twice.
@@ -79,38 +79,20 @@ public sealed class TpeSampler : ISampler
     /// <summary>An observed trial: its parameters and whether it is among the good ones.</summary>
     private sealed record Observation(int Number, IReadOnlyDictionary<string, object> Params, bool Below);
 
-    // Optuna's split: the best γ(n) of the n finished trials are "below", ranked as Optuna's _get_observation_pairs does:
-    // completed trials by value; then pruned ones, those that got further first (the deepest step they reported), then by
-    // their value there; then pruned ones that reported nothing; then timed-out ones (bad results, never "below"); then,
-    // with the liar, running ones (which do not count in n). Ties go to the older trial.
-    private Observation[] Split(IReadOnlyList<FrozenTrial> trials, StudyDirection direction)
+    // Optuna's split: the best γ(n) of the n finished trials are "below". Timed-out and pruned trials count in n but rank
+    // after every completed one (bad results); running trials (the liar) go above and do not count in n.
+    private Observation[] Split(IReadOnlyList<FrozenTrial> trials, FrozenTrial[] completed, StudyDirection direction)
     {
+        // Loss is lower-is-better whatever the direction.
+        double Loss(FrozenTrial t) => t.State != TrialState.Complete ? double.PositiveInfinity
+            : direction == StudyDirection.Minimize ? t.Value!.Value : -t.Value!.Value;
         var finished = trials.Where(t => t.State is TrialState.Complete or TrialState.TimedOut or TrialState.Pruned).ToArray();
         var scored = Options.ConstantLiar ? finished.Concat(trials.Where(t => t.State == TrialState.Running)) : finished;
-        var ranked = scored.OrderBy(t => Rank(t, direction)).ThenBy(t => t.Number).ToArray();
-        int candidates = finished.Count(t => t.State != TrialState.TimedOut);
-        int nBelow = Math.Clamp(Options.Gamma(finished.Length), Math.Min(1, candidates), candidates);
-        return ranked.Select((t, rank) => new Observation(t.Number, t.Params, rank < nBelow))
+        var ranked = scored.Select(t => (Trial: t, Loss: Loss(t))).OrderBy(s => s.Loss).ThenBy(s => s.Trial.Number).ToArray();
+        int nBelow = Math.Clamp(Options.Gamma(finished.Length), 1, completed.Length);
+        return ranked.Select((s, rank) => new Observation(s.Trial.Number, s.Trial.Params, rank < nBelow))
             .OrderBy(o => o.Number)
             .ToArray();
-    }
-
-    /// <summary>The trial numbers a TPE suggestion would treat as good ("below") after <paramref name="trials"/>.</summary>
-    internal int[] Below(IReadOnlyList<FrozenTrial> trials, StudyDirection direction) =>
-        Split(trials, direction).Where(o => o.Below).Select(o => o.Number).ToArray();
-
-    // Lower is better whatever the direction: (group, −step, loss), compared in that order.
-    private static (int Group, int NegativeStep, double Loss) Rank(FrozenTrial trial, StudyDirection direction)
-    {
-        double Loss(double value) => double.IsNaN(value) ? double.PositiveInfinity : direction == StudyDirection.Minimize ? value : -value;
-        return trial.State switch
-        {
-            TrialState.Complete => (0, 0, Loss(trial.Value!.Value)),
-            TrialState.Pruned when trial.Intermediate.Count > 0 => (1, -trial.Intermediate.Keys.Max(), Loss(trial.Intermediate[trial.Intermediate.Keys.Max()])),
-            TrialState.Pruned => (2, 0, 0),
-            TrialState.TimedOut => (3, 0, 0),
-            _ => (4, 0, 0),
-        };
     }
 
     private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random)

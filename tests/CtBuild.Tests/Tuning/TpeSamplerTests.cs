@@ -136,33 +136,6 @@ public class TpeSamplerTests
     }
 
     [Fact]
-    public void Pruned_trials_rank_as_optuna_ranks_them_deeper_steps_first_and_timed_out_ones_never_count_as_good()
-    {
-        FrozenTrial Make(int n, TrialState state, double? value = null, Dictionary<int, double>? steps = null) =>
-            new(n, new Dictionary<string, object> { ["x"] = 0.5 }, state, value, new Dictionary<string, double>(), null, null, DateTimeOffset.UnixEpoch, null)
-            {
-                Intermediate = steps ?? [],
-            };
-        // Maximising: the completed trials rank by value (#1 best), then #5, pruned at step 2, before #4, pruned at step 0
-        // with a far better value there; then #6, pruned with no value; #7 timed out; #8 running.
-        var trials = new[]
-        {
-            Make(0, TrialState.Complete, 0.70), Make(1, TrialState.Complete, 0.90), Make(2, TrialState.Complete, 0.80),
-            Make(3, TrialState.Complete, 0.60), Make(4, TrialState.Pruned, steps: new() { [0] = 0.99 }),
-            Make(5, TrialState.Pruned, steps: new() { [0] = 0.50, [2] = 0.55 }), Make(6, TrialState.Pruned),
-            Make(7, TrialState.TimedOut), Make(8, TrialState.Running),
-        };
-        int[] Below(int good) => new TpeSampler(1, new TpeOptions { Gamma = _ => good }).Below(trials, StudyDirection.Maximize).Order().ToArray();
-
-        Assert.Equal([1], Below(1));
-        Assert.Equal([0, 1, 2], Below(3));
-        Assert.Equal([0, 1, 2, 3, 5], Below(5));
-        Assert.Equal([0, 1, 2, 3, 4, 5], Below(6));
-        Assert.Equal([0, 1, 2, 3, 4, 5, 6], Below(7));
-        Assert.Equal([0, 1, 2, 3, 4, 5, 6], Below(9)); // never the timed-out or the running trial
-    }
-
-    [Fact]
     public void Gamma_and_weights_follow_optuna()
     {
         Assert.Equal([1, 1, 2, 10, 25, 25], new[] { 1, 10, 11, 100, 250, 1000 }.Select(TpeSampler.DefaultGamma));
