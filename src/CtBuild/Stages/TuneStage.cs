@@ -125,8 +125,9 @@ public sealed class TuneStage : Stage
             catch (TrialPrunedException pruned)
             {
                 run.SetTag("state", "pruned");
+                run.SetTag("pruned", pruned.Message);
                 run.LogMetric("training_seconds", pruned.Cost ?? 0);
-                run.End(RunStatus.Finished, pruned.Message);
+                run.End(RunStatus.Finished);
                 throw;
             }
             catch (Exception ex)
