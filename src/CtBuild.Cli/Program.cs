@@ -112,8 +112,8 @@ app.Configure(config =>
         bench.SetDescription("Benchmarks that print figures against a baseline measured in the same run.");
         bench.AddCommand<BenchTunerCommand>("tuner").WithDescription("TPE vs random on standard test functions.")
             .WithExample("bench", "tuner", "--evals", "100", "--seeds", "10");
-        bench.AddCommand<BenchTuneCommand>("tune").WithDescription("The workspace's search space at parallelism 1 and 2: wall times and speed-up.")
-            .WithExample("bench", "tune", "--trials", "40");
+        bench.AddCommand<BenchTuneCommand>("tune").WithDescription("The workspace's search space at parallelism 1 and 2: wall times and speed-up; with --rows, plain TPE vs low-cost start + successive halving on generated rows.")
+            .WithExample("bench", "tune", "--trials", "40").WithExample("bench", "tune", "--rows", "2000000");
         bench.AddCommand<BenchBootstrapCommand>("bootstrap").WithDescription("Sorted-once bootstrap vs naive, and DeLong, on 1M rows.")
             .WithExample("bench", "bootstrap");
         bench.AddCommand<BenchGateCommand>("gate").WithDescription("The gate on simulated champion/candidate pairs: promotion rates per rule and guard, 20-retrain flip probability.")

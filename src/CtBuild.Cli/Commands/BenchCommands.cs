@@ -124,11 +124,22 @@ public sealed class BenchIngestCommand : Command<BenchIngestSettings>
 
 public sealed class BenchTuneSettings : WorkspaceSettings
 {
-    [CommandOption("--trials <N>")] [Description("Trials per search (default 40).")]
-    public int Trials { get; init; } = 40;
+    [CommandOption("--trials <N>")] [Description("Trials per search (default 40; with --rows, plain TPE's trials, default 60).")]
+    public int? Trials { get; init; }
 
     [CommandOption("--parallelism <N>")] [Description("Workers of the parallel search (default: cores).")]
     public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    [CommandOption("--rows <N>")] [Description("Instead: plain TPE vs low-cost start + successive halving on a generated N-row x 20-column dataset (e.g. 2000000); --trials is plain TPE's (default 60 then).")]
+    public int? Rows { get; init; }
+
+    [CommandOption("--seed <N>")] [Description("Seed of the generated rows and the samplers (default 42).")]
+    public int Seed { get; init; } = 42;
+
+    public override ValidationResult Validate() =>
+        Rows is < 10_000 ? ValidationResult.Error("--rows must be at least 10000 (the smallest rung is 1/27 of the train rows)")
+        : Trials is < 1 ? ValidationResult.Error("--trials must be at least 1")
+        : base.Validate();
 }
 
 /// <summary><c>ctb bench tune</c>: the workspace's search at parallelism 1 and N (run ingest, features and split first).</summary>
@@ -136,7 +147,14 @@ public sealed class BenchTuneCommand : Command<BenchTuneSettings>
 {
     public override int Execute(CommandContext context, BenchTuneSettings settings, CancellationToken cancellation)
     {
-        var result = ParallelTuningBenchmark.Run(settings.LoadWorkspace(), settings.Trials, settings.Parallelism,
+        if (settings.Rows is { } rows)
+        {
+            var fidelity = CtBuild.Tuning.Benchmarks.FidelityBenchmark.Run(settings.LoadWorkspace().Config.Tune.Space, rows, settings.Trials ?? 60, settings.Seed,
+                settings.Parallelism, new Progress<string>(m => Console.Error.WriteLine(m)));
+            settings.Print(fidelity, () => Console.WriteLine(fidelity.Format()));
+            return 0;
+        }
+        var result = ParallelTuningBenchmark.Run(settings.LoadWorkspace(), settings.Trials ?? 40, settings.Parallelism,
             new Progress<string>(m => Console.Error.WriteLine(m)));
         settings.Print(result, () => Console.WriteLine(result.Format()));
         return 0;

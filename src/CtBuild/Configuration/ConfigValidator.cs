@@ -48,6 +48,7 @@ public static class ConfigValidator
         Check(t.Parallelism >= 0, "tune.parallelism", "must be 0 (one per core) or more.");
         Check(t.TimeBudget is null || Durations.TryParse(t.TimeBudget, out _), "tune.timeBudget", $"'{t.TimeBudget}' is not a duration like 90s, 10m or 1h.");
         Check(t.TrialTimeout is "auto" or "none" || Durations.TryParse(t.TrialTimeout, out _), "tune.trialTimeout", $"'{t.TrialTimeout}' is not \"auto\", \"none\" or a duration like 90s, 10m or 1h.");
+        Check(Tuning.SuccessiveHalving.Check(t.Fidelity) is null, "tune.fidelity", Tuning.SuccessiveHalving.Check(t.Fidelity) ?? "");
         Check(Durations.TryParse(t.HeartbeatTimeout, out var heartbeat) && heartbeat >= TimeSpan.FromSeconds(2), "tune.heartbeatTimeout",
             $"'{t.HeartbeatTimeout}' must be a duration of at least 2s, like 60s or 2m.");
         Check(t.EarlyStopping is null || t.EarlyStopping.Patience >= 1, "tune.earlyStopping.patience", "must be at least 1.");

@@ -137,6 +137,13 @@ public sealed record TuneConfig
     public bool Multivariate { get; init; }
     public EarlyStoppingConfig? EarlyStopping { get; init; }
     /// <summary>
+    /// Successive halving: <c>auto</c> (on from 500,000 training rows), <c>on</c>, <c>off</c>, or rungs like
+    /// <c>1/27, 1/9, 1/3, 1</c> (shares of the training rows, the last 1). See README "Tuning".
+    /// </summary>
+    public string Fidelity { get; init; } = "auto";
+    /// <summary>Try each trainer first in a cheap configuration (few trees, leaves, iterations) before random trials.</summary>
+    public bool CostAwareStart { get; init; } = true;
+    /// <summary>
     /// Where the study's trials live: unset = the state folder; a shared folder; or <c>postgresql://user@host:5432/db</c>
     /// for workers on many machines (<c>CTB_TUNE_STORAGE</c> overrides it, so a server URL can stay out of git).
     /// </summary>

@@ -92,7 +92,16 @@ public sealed class ReportStage : Stage
         var tuning = new TuningSummary(candidate.Sampler.ToUpperInvariant() == "TPE" ? "TPE" : "random", candidate.TrialNumber,
             candidate.Trials.Select(t => new TrialResult(t.Number, t.Trainer, t.Params.ToDictionary(p => p.Key, p => Numeric(p.Value)),
                 t.ValidAuc, t.ValidLogLoss, TimeSpan.FromSeconds(t.Seconds),
-                t.State switch { "Complete" => R.TrialState.Complete, "Pruned" => R.TrialState.Pruned, _ => R.TrialState.Failed }, t.Error)).ToList());
+                t.State switch { "Complete" => R.TrialState.Complete, "Pruned" => R.TrialState.Pruned, _ => R.TrialState.Failed }, t.Error)
+            {
+                Rungs = t.Rungs is { Count: > 0 } rungs
+                    ? string.Join(" · ", rungs.Select(r => $"{Tuning.SuccessiveHalving.FormatFraction(r.Fraction)}: {r.ValidAuc.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)}"))
+                    : null,
+            }).ToList())
+        {
+            Rungs = candidate.Trials.SelectMany(t => t.Rungs ?? []).Select(r => (r.Rung, r.Fraction)).Distinct().OrderBy(r => r.Rung)
+                .Select(r => Tuning.SuccessiveHalving.FormatFraction(r.Fraction)).ToList() is { Count: > 0 } all ? string.Join(", ", all) : null,
+        };
         var models = new ModelComparison(Evaluation("candidate", d.Candidate),
             d.Champion is null ? null : Evaluation($"champion v{record.ChampionVersion}", d.Champion));
         var bootstrap = d.Bootstrap is { } b ? new BootstrapSummary(b.DeltaAucs, b.DeltaLower, b.DeltaUpper, b.WinRatio, d.Options.BootstrapRatio, b.Resamples) : null;

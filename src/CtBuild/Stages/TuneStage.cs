@@ -18,7 +18,7 @@ namespace CtBuild.Stages;
 public sealed class TuneStage : Stage
 {
     public override string Name => "tune";
-    public override string CodeVersion => "tune/2";
+    public override string CodeVersion => "tune/3";
 
     public override StageInputs Inputs(StageContext context)
     {
@@ -51,7 +51,12 @@ public sealed class TuneStage : Stage
                          $"{signature.Numeric.Count} numeric and {signature.Categorical.Count} categorical features" +
                          (NonFeatureColumns.Describe(NonFeatures(ws, splits)) is { Length: > 0 } skipped ? $"; not features: {skipped}" : ""));
 
-        var trainer = new TrialTrainer(train, valid, cfg.Seed);
+        // Successive halving: nested subsamples of the training rows under the seed; the last rung is every row.
+        var halving = SuccessiveHalving.ForSetting(cfg.Fidelity, train.Rows.Count);
+        var trainer = new TrialTrainer(train, valid, cfg.Seed, halving?.Subsamples(train.Rows.Count, cfg.Seed).SkipLast(1).ToArray());
+        context.Log.Info(halving is null
+            ? $"tune: successive halving off (tune.fidelity \"{cfg.Fidelity}\"" + (cfg.Fidelity == "auto" ? $", {train.Rows.Count} train rows < {SuccessiveHalving.AutoThreshold}" : "") + ")"
+            : $"tune: successive halving on rungs {halving} of the train rows ({string.Join(" / ", trainer.RungRowCounts)} rows), the best 1/{halving.ReductionFactor} go on");
         var parallelism = cfg.Parallelism == 0 ? Environment.ProcessorCount : cfg.Parallelism;
         var store = TrackingStore.Open(ws.TrackingDir);
         var code = Tracking.CodeVersion.Detect(ws.Root);
@@ -64,18 +69,21 @@ public sealed class TuneStage : Stage
             ["sampler"] = cfg.Sampler, ["maxEvals"] = cfg.MaxEvals.ToString(CultureInfo.InvariantCulture),
             ["parallelism"] = parallelism.ToString(CultureInfo.InvariantCulture), ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
             ["space"] = space.ToString(),
+            ["fidelity"] = halving?.ToString() ?? "off", ["costAwareStart"] = cfg.CostAwareStart ? "true" : "false",
         });
 
         ISampler sampler = cfg.Sampler == "random"
             ? new RandomSampler(cfg.Seed)
             : new TpeSampler(cfg.Seed, new TpeOptions { NStartupTrials = cfg.StartupTrials, Multivariate = cfg.Multivariate });
+        if (cfg.CostAwareStart) sampler = new StartPointsSampler(sampler, LowCostStart.Points(space));
+        if (halving is not null) sampler = new PrunedRankingSampler(sampler);
         // The study lives under the state folder (or where tune.storage says): a killed or stopped Tune resumes it on
         // rerun; --force starts a new one. A worker (ctb tune worker) joins the same study and makes no candidate.
-        var identity = StudyIdentityFor(ws, splits, space, context.Options.Force && worker is null, worker?.Study);
+        var identity = StudyIdentityFor(ws, splits, space, halving, context.Options.Force && worker is null, worker?.Study);
         var localStudies = Path.Combine(ws.StateDir, "studies");
         var storage = StudyStorages.Open(StudyStorages.Location(worker?.Storage, cfg.Storage), localStudies, ws.Root);
         using var connection = storage as IDisposable; // a server's connection pool
-        var study = new Study(space, sampler, storage, identity);
+        var study = new Study(space, sampler, storage, identity) { Pruner = halving };
         context.Log.Info($"tune: study {identity.Name} at {StudyStorages.Describe(storage)}");
         // Trial models stay on the machine that trained them (in a shared folder store, beside the study); the candidate
         // is the best trial's model if it is here, else that trial trained once more with the same parameters and seed.
@@ -93,24 +101,54 @@ public sealed class TuneStage : Stage
             run.LogParams(trial.Params.ToDictionary(p => p.Key, p => Format(p.Value)));
             try
             {
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                var (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: worker?.Threads ?? (parallelism > 1 ? 1 : null)), cfg.Seed + trial.Number, token);
-                var seconds = clock.Elapsed.TotalSeconds;
+                Microsoft.ML.ITransformer? model = null;
+                double auc = double.NaN, logLoss = double.NaN;
+                (double, double) FitRung(int? rung)
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: worker?.Threads ?? (parallelism > 1 ? 1 : null)), cfg.Seed + trial.Number, rung, token);
+                    var spent = clock.Elapsed.TotalSeconds;
+                    if (rung is { } r) LogRung(run, trial, r, auc, logLoss, spent);
+                    return (auc, spent);
+                }
+                var seconds = halving is null ? FitRung(null).Item2 : halving.Climb(trial, r => FitRung(r));
                 run.LogMetric("valid_auc", auc);
                 run.LogMetric("valid_logloss", logLoss);
                 run.LogMetric("training_seconds", seconds);
                 if (!double.IsFinite(auc)) throw new InvalidOperationException($"validation AUC is {auc}");
                 // Keep the model of a trial that is the best so far, so a resumed study can make it the candidate.
                 lock (bestLock)
-                    if (study.BestTrial is not { } sofar || auc > sofar.Value) artifacts.SaveModel(trial.Number, model, trainer.FeaturizedSchema);
+                    if (study.BestTrial is not { } sofar || auc > sofar.Value) artifacts.SaveModel(trial.Number, model!, trainer.FeaturizedSchema);
                 run.End(RunStatus.Finished);
                 return new TrialOutcome(auc, new Dictionary<string, double> { ["logloss"] = logLoss }, model) { Cost = seconds };
+            }
+            catch (TrialPrunedException pruned)
+            {
+                run.SetTag("state", "pruned");
+                run.SetTag("pruned", pruned.Message);
+                run.LogMetric("training_seconds", pruned.Cost ?? 0);
+                run.End(RunStatus.Finished);
+                throw;
             }
             catch (Exception ex)
             {
                 run.End(RunStatus.Failed, ex is OperationCanceledException ? "stopped: " + ex.Message : ex.Message);
                 throw;
             }
+        }
+
+        // Every rung result is a tracked run of its own, under the trial's run.
+        void LogRung(RunWriter trialRun, Trial trial, int rung, double auc, double logLoss, double seconds)
+        {
+            using var rungRun = store.StartRun(ws.Config.Name, $"trial {trial.Number} rung {rung} ({SuccessiveHalving.FormatFraction(halving!.Fractions[rung])})",
+                trialRun.RunId, codeVersion: code,
+                tags: new Dictionary<string, string> { ["stage"] = "tune", ["trainer"] = trial.GetString(SearchSpaceParser.TrainerKey), ["study"] = identity.Name, ["rung"] = rung.ToString(CultureInfo.InvariantCulture) });
+            rungRun.LogParams(new Dictionary<string, string> { ["rows"] = trainer.RungRowCounts[rung].ToString(CultureInfo.InvariantCulture), ["fraction"] = SuccessiveHalving.FormatFraction(halving.Fractions[rung]) });
+            rungRun.LogMetric("valid_auc", auc);
+            rungRun.LogMetric("valid_logloss", logLoss);
+            rungRun.LogMetric("training_seconds", seconds);
+            trialRun.LogMetric("rung_valid_auc", auc, rung);
+            rungRun.End(RunStatus.Finished);
         }
 
         var options = new StudyOptions
@@ -169,7 +207,10 @@ public sealed class TuneStage : Stage
         var trials = result.Trials.OrderBy(t => t.Number).Select(t => new TrialSummary(t.Number, artifacts.RunId(t.Number),
             t.Params.TryGetValue(SearchSpaceParser.TrainerKey, out var tr) ? tr.ToString()! : "",
             t.Params.Where(p => p.Key != SearchSpaceParser.TrainerKey).ToDictionary(p => p.Key, p => Format(p.Value)),
-            t.Value, t.Metrics.TryGetValue("logloss", out var ll) ? ll : null, t.Duration?.TotalSeconds ?? 0, t.State.ToString(), t.Error)).ToList();
+            t.Value, t.Metrics.TryGetValue("logloss", out var ll) ? ll : null, t.Duration?.TotalSeconds ?? 0, t.State.ToString(), t.Error)
+            {
+                Rungs = halving is null ? null : t.Intermediate.OrderBy(i => i.Key).Select(i => new RungSummary(i.Key, halving.Fractions[i.Key], trainer.RungRowCounts[i.Key], i.Value)).ToList(),
+            }).ToList();
         var candidate = new CandidateModel(bestRunId, tuningRun.RunId, best.Number, trials.First(t => t.Number == best.Number).Trainer,
             trials.First(t => t.Number == best.Number).Params, best.Value!.Value, best.Metrics.GetValueOrDefault("logloss"),
             splits.Version, splitsDigest, signature, sha, importance, trials, cfg.Sampler, result.StopReason.ToString(), DateTimeOffset.UtcNow);
@@ -185,8 +226,9 @@ public sealed class TuneStage : Stage
 
         var failed = result.Trials.Count(t => t.State == TrialState.Failed);
         var timedOut = result.Trials.Count(t => t.State == TrialState.TimedOut);
+        var prunedCount = result.Trials.Count(t => t.State == TrialState.Pruned);
         return StageOutputs.Of(
-            $"{result.Trials.Count} trials ({failed} failed, {timedOut} timed out, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
+            $"{result.Trials.Count} trials ({failed} failed, {timedOut} timed out{(halving is null ? "" : $", {prunedCount} pruned")}, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
             ("candidate.sha256", sha), ("candidate.run", bestRunId), ("tuning.run", tuningRun.RunId));
     }
 
@@ -194,7 +236,7 @@ public sealed class TuneStage : Stage
     /// The study of this Tune: named after the model, the splits version and a hash of what decides the trials; a
     /// forced run gets a new study rather than reusing the finished one.
     /// </summary>
-    static StudyIdentity StudyIdentityFor(Configuration.Workspace ws, Lake.DeltaSnapshot splits, SearchSpace space, bool fresh, string? name = null)
+    static StudyIdentity StudyIdentityFor(Configuration.Workspace ws, Lake.DeltaSnapshot splits, SearchSpace space, SuccessiveHalving? halving, bool fresh, string? name = null)
     {
         var cfg = ws.Config.Tune;
         var inputs = new Dictionary<string, string>
@@ -206,6 +248,8 @@ public sealed class TuneStage : Stage
             ["space"] = space.ToJson().ToJsonString(),
             ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
             ["sampler"] = $"{cfg.Sampler} startup={cfg.StartupTrials} multivariate={cfg.Multivariate} tpe=optuna-3.1",
+            ["start"] = cfg.CostAwareStart ? "low-cost" : "sampler",
+            ["fidelity"] = halving is null ? "off" : $"{halving} eta={halving.ReductionFactor}",
         };
         var hash = Hashing.Sha256Hex(string.Join("\n", inputs.OrderBy(i => i.Key, StringComparer.Ordinal).Select(i => $"{i.Key}={i.Value}")));
         var model = new string(ws.Config.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());

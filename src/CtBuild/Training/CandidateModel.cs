@@ -36,4 +36,11 @@ public sealed record CandidateModel(
 
 /// <summary>One tuning trial as the report shows it.</summary>
 public sealed record TrialSummary(int Number, string RunId, string Trainer, IReadOnlyDictionary<string, string> Params,
-    double? ValidAuc, double? ValidLogLoss, double Seconds, string State, string? Error);
+    double? ValidAuc, double? ValidLogLoss, double Seconds, string State, string? Error)
+{
+    /// <summary>With successive halving, the rungs the trial ran, smallest first; null without it.</summary>
+    public IReadOnlyList<RungSummary>? Rungs { get; init; }
+}
+
+/// <summary>One successive-halving rung of a trial: its share and count of training rows and the valid AUC reached.</summary>
+public sealed record RungSummary(int Rung, double Fraction, int Rows, double ValidAuc);

@@ -13,7 +13,7 @@ internal static class LinearTrainers
         [
             Real("l2Regularization", 0, 10, null, "L2 penalty; absent = chosen by ML.NET from the data."),
             Real("l1Regularization", 0, 10, null, "L1 penalty (soft threshold); absent = chosen by ML.NET from the data."),
-            Integer("maximumNumberOfIterations", 1, 10_000, 30, "Passes over the data; bounded by default so big data cannot stall a trial."),
+            Integer("maximumNumberOfIterations", 1, 10_000, 30, "Passes over the data; bounded by default so big data cannot stall a trial.") with { CostGrows = true },
             Real("convergenceTolerance", 1e-8, 1, 0.1, "Stop when the duality gap falls below this."),
             Real("biasLearningRate", 0, 1, 0, "Learning rate of the bias; 0 = automatic."),
         ],
@@ -40,7 +40,7 @@ internal static class LinearTrainers
             Real("l1Regularization", 0, 100, 1, "L1 penalty weight."),
             Real("optimizationTolerance", 1e-12, 1, 1e-7, "Stop when the relative improvement falls below this."),
             Integer("historySize", 1, 100, 20, "Memory of L-BFGS: past gradients kept to estimate the Hessian."),
-            Integer("maximumNumberOfIterations", 1, int.MaxValue, 200, "Iteration cap; bounded by default so big data cannot stall a trial."),
+            Integer("maximumNumberOfIterations", 1, int.MaxValue, 200, "Iteration cap; bounded by default so big data cannot stall a trial.") with { CostGrows = true },
             Flag("enforceNonNegativity", false, "Constrain all weights to be ≥ 0."),
         ],
         """{ "l2Regularization": "loguniform(1e-4, 10)", "l1Regularization": "loguniform(1e-4, 10)" }""",
@@ -64,7 +64,7 @@ internal static class LinearTrainers
         + "sklearn SGDClassifier: alpha → l2Regularization, max_iter → numberOfIterations.",
         [
             Real("l2Regularization", 0, 1, 1e-6, "L2 penalty (sklearn's alpha)."),
-            Integer("numberOfIterations", 1, 10_000, 20, "Passes over the data (sklearn's max_iter)."),
+            Integer("numberOfIterations", 1, 10_000, 20, "Passes over the data (sklearn's max_iter).") with { CostGrows = true },
             Real("learningRate", 1e-6, 10, 0.01, "Initial learning rate."),
             Real("convergenceTolerance", 0, 1, 1e-4, "Stop when the relative loss change falls below this."),
             Real("positiveInstanceWeight", 1e-3, 1e3, 1, "Weight of positive examples, for imbalanced labels."),

@@ -11,8 +11,8 @@ internal static class TreeTrainers
     // FastTree and FastForest share ML.NET's tree-shape options and their defaults.
     private static readonly TrainerParameter[] TreeShape =
     [
-        Integer("numberOfLeaves", 2, 1024, 20, "Maximum leaves per tree."),
-        Integer("numberOfTrees", 1, 5000, 100, "Trees in the ensemble."),
+        Integer("numberOfLeaves", 2, 1024, 20, "Maximum leaves per tree.") with { CostGrows = true },
+        Integer("numberOfTrees", 1, 5000, 100, "Trees in the ensemble.") with { CostGrows = true },
         Integer("minimumExampleCountPerLeaf", 1, 10_000, 10, "Fewest training rows a leaf may hold."),
     ];
 
@@ -64,8 +64,8 @@ internal static class TreeTrainers
         "LightGbm",
         "Gradient-boosted trees by LightGBM (leaf-wise growth); calibrated.",
         [
-            Integer("numberOfLeaves", 2, 1024, null, "Maximum leaves per tree; absent = chosen by ML.NET."),
-            Integer("numberOfIterations", 1, 5000, 100, "Boosting rounds (trees)."),
+            Integer("numberOfLeaves", 2, 1024, null, "Maximum leaves per tree; absent = chosen by ML.NET.") with { CostGrows = true },
+            Integer("numberOfIterations", 1, 5000, 100, "Boosting rounds (trees).") with { CostGrows = true },
             Real("learningRate", 1e-4, 1, null, "Shrinkage applied to each tree; absent = chosen by ML.NET."),
             Integer("minimumExampleCountPerLeaf", 1, 10_000, null, "Fewest training rows a leaf may hold; absent = chosen by ML.NET."),
             Real("l2Regularization", 0, 100, 0.01, "L2 penalty on leaf values."),

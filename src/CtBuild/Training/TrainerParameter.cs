@@ -13,6 +13,9 @@ public enum TrainerParameterType { Double, Int, Bool, String }
 public sealed record TrainerParameter(
     string Name, TrainerParameterType Type, double Min, double Max, object? Default, string Description)
 {
+    /// <summary>Training time grows with the value (trees, leaves, iterations): the low-cost start takes the space's smallest value.</summary>
+    public bool CostGrows { get; init; }
+
     /// <summary>A double parameter.</summary>
     public static TrainerParameter Real(string name, double min, double max, double? @default, string description) =>
         new(name, TrainerParameterType.Double, min, max, @default, description);

@@ -5,18 +5,22 @@ namespace CtBuild.Training;
 
 /// <summary>
 /// Trains one trial's trainer on featurised, cached training data and scores the validation split.
-/// The featurizer is fitted once on the training split; every trial reuses its output.
+/// The featurizer is fitted once on the training split; every trial reuses its output. For successive halving, the
+/// trainer also holds the training rows of each smaller rung (cached like the whole split); every rung is scored on
+/// the whole validation split.
 /// </summary>
 public sealed class TrialTrainer
 {
     readonly IDataView _train;
     readonly IDataView _valid;
+    readonly IReadOnlyList<IDataView> _rungs;
 
     public ITransformer Featurizer { get; }
     public DataViewSchema InputSchema { get; }
     public IReadOnlyList<string> SlotNames { get; }
 
-    public TrialTrainer(ModelInput train, ModelInput valid, int seed)
+    /// <param name="rungRows">For successive halving, the training-row indices of each rung but the last (which is all rows).</param>
+    public TrialTrainer(ModelInput train, ModelInput valid, int seed, IReadOnlyList<int[]>? rungRows = null)
     {
         var ml = new MLContext(seed);
         var trainView = train.ToDataView(ml);
@@ -26,7 +30,14 @@ public sealed class TrialTrainer
         _train = ml.Data.Cache(Featurizer.Transform(trainView));
         _valid = ml.Data.Cache(Featurizer.Transform(valid.ToDataView(ml)));
         SlotNames = ReadSlotNames(_train.Schema, train.Signature);
+        // The featurizer stays the one fitted on all rows: a rung changes only which rows the trainer learns from.
+        _rungs = (rungRows ?? []).Select(rows => ml.Data.Cache(Featurizer.Transform(
+            new ModelInput(rows.Select(i => train.Rows[i]).ToArray(), train.Signature).ToDataView(ml)))).ToArray();
+        RungRowCounts = (rungRows ?? []).Select(r => r.Length).Append(train.Rows.Count).ToArray();
     }
+
+    /// <summary>Training rows per rung, the last being the whole split (one entry without rungs).</summary>
+    public IReadOnlyList<int> RungRowCounts { get; }
 
     // MLContext implements ML.NET's internal ICancelable (trainers call CheckAlive between iterations and throw once it
     // is cancelled); the interface is not public, so it is reached by name. Null if a later ML.NET drops it.
@@ -42,11 +53,16 @@ public sealed class TrialTrainer
     /// <see cref="OperationCanceledException"/>.
     /// </summary>
     public (ITransformer Model, double Auc, double LogLoss) Fit(Func<MLContext, IEstimator<ITransformer>> build, int seed,
+        CancellationToken cancellation = default) => Fit(build, seed, null, cancellation);
+
+    /// <summary>As <see cref="Fit(Func{MLContext, IEstimator{ITransformer}}, int, CancellationToken)"/> on the rows of
+    /// successive-halving rung <paramref name="rung"/>; null or the last rung trains on all rows.</summary>
+    public (ITransformer Model, double Auc, double LogLoss) Fit(Func<MLContext, IEstimator<ITransformer>> build, int seed, int? rung,
         CancellationToken cancellation = default)
     {
         var ml = new MLContext(seed);
         using var stop = cancellation.Register(() => CancelExecution?.Invoke(ml, null));
-        var model = build(ml).Fit(_train);
+        var model = build(ml).Fit(rung is { } r && r < _rungs.Count ? _rungs[r] : _train);
         cancellation.ThrowIfCancellationRequested();
         var metrics = ml.BinaryClassification.Evaluate(model.Transform(_valid), labelColumnName: nameof(ModelInputRow.Label));
         return (model, metrics.AreaUnderRocCurve, metrics.LogLoss);

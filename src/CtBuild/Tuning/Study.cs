@@ -44,6 +44,11 @@ public sealed class Study
 
     public StudyDirection Direction => Identity.Direction;
 
+    /// <summary>
+    /// Successive halving: what <see cref="Trial.ShouldPrune"/> asks. Null = every trial runs on all rows.
+    /// </summary>
+    public SuccessiveHalving? Pruner { get; init; }
+
     /// <summary>Who this process is to the storage (its running trials are failed as abandoned once it has ended).</summary>
     public ProcessOwner Worker { get; init; } = ProcessOwner.Current;
 
@@ -89,10 +94,15 @@ public sealed class Study
     public FrozenTrial TimeOut(Trial trial, TimeSpan timeout) =>
         Finish(trial, TrialState.TimedOut, null, null, $"timed out: still running after {timeout.TotalSeconds:0.#} s", timeout);
 
-    /// <summary>Finishes a trial stopped early (successive halving), with the reason.</summary>
-    public FrozenTrial Prune(Trial trial, string reason) => Finish(trial, TrialState.Pruned, null, null, reason);
+    /// <summary>Finishes a trial stopped early (successive halving), with the reason and the training seconds it spent.</summary>
+    public FrozenTrial Prune(Trial trial, string reason, double? cost = null) =>
+        Finish(trial, TrialState.Pruned, null, new TrialOutcome(double.NaN) { Cost = cost }, reason);
 
     internal void ReportIntermediate(int number, int step, double value) => Storage.ReportIntermediate(Name, number, step, value);
+
+    // Reads the rung values of every trial from the storage: the decision is the same on every worker and machine.
+    internal bool ShouldPrune(int number, int step) =>
+        Pruner is { } halving && step < halving.LastRung && !halving.Promotes(Storage.Trials(Name), number, step, Direction);
 
     // The timeout timer and the wall clock can disagree by a millisecond: a timed-out trial ran at least its timeout.
     private FrozenTrial Finish(Trial trial, TrialState state, double? value, TrialOutcome? outcome, string? error,
@@ -115,7 +125,8 @@ public sealed class Study
     /// Runs the objective on <see cref="StudyOptions.Parallelism"/> workers until the study has
     /// <see cref="StudyOptions.MaxEvals"/> trials (counting those already stored: a resumed study runs only the rest) or
     /// another stopping rule fires. A trial whose objective throws or returns NaN/∞ is recorded as failed; one that runs
-    /// past <see cref="StudyOptions.TrialTimeout"/> is recorded as timed out and its worker moves on at once.
+    /// past <see cref="StudyOptions.TrialTimeout"/> is recorded as timed out and its worker moves on at once; one that throws
+    /// <see cref="TrialPrunedException"/> (after <see cref="Trial.ShouldPrune"/>) is recorded as pruned.
     /// <paramref name="progress"/> is told after each finished trial.
     /// </summary>
     public StudyResult Optimize(Func<Trial, CancellationToken, TrialOutcome> objective, StudyOptions options,
@@ -244,6 +255,10 @@ public sealed class Study
             catch (OperationCanceledException)
             {
                 return Record(trial, () => Cancelled(trial, timeout, token, budget));
+            }
+            catch (TrialPrunedException e)
+            {
+                return Record(trial, () => study.Prune(trial, e.Message, e.Cost));
             }
             catch (Exception e)
             {

@@ -38,6 +38,14 @@ public sealed class Trial
     public void Report(int step, double value) =>
         (_study ?? throw new InvalidOperationException($"Trial #{Number} belongs to no study.")).ReportIntermediate(Number, step, value);
 
+    /// <summary>
+    /// After <see cref="Report"/> of <paramref name="step"/>: true when the study's successive halving stops this trial
+    /// at that rung (it is not among the best 1/η there); the objective then throws <see cref="TrialPrunedException"/>.
+    /// Always false without a pruner and at the last rung.
+    /// </summary>
+    public bool ShouldPrune(int step) =>
+        (_study ?? throw new InvalidOperationException($"Trial #{Number} belongs to no study.")).ShouldPrune(Number, step);
+
     private object Get(string name) => Params.TryGetValue(name, out var value)
         ? value
         : throw new KeyNotFoundException($"Trial #{Number} has no parameter '{name}'; it has: {string.Join(", ", Params.Keys)}.");

@@ -98,6 +98,17 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void A_bad_fidelity_is_refused_with_its_file_line_and_key()
+    {
+        var json = SmallConfig.Json(tune: ",\n    \"fidelity\": \"1/3, 1/9, 1\"");
+        var ex = Assert.Throws<ConfigException>(() => Parse(json));
+        var line = json.Split('\n').ToList().FindIndex(l => l.Contains("\"fidelity\"")) + 1;
+        Assert.Contains($"ctbuild.json line {line}", ex.Message);
+        Assert.Contains("(key tune.fidelity): '1/3, 1/9, 1' is not \"auto\", \"on\", \"off\" or a list of rungs like \"1/27, 1/9, 1/3, 1\": the rungs must grow strictly", ex.Message);
+        Assert.Equal("auto", Parse(SmallConfig.Json()).Tune.Fidelity);
+    }
+
+    [Fact]
     public void An_unknown_environment_is_refused_naming_the_known_ones()
     {
         using var ws = new TempWorkspace().WithConfig(SmallConfig.Json());

@@ -17,17 +17,7 @@ public sealed class CakeInGitHubActionsTests(ITestOutputHelper output) : IDispos
     [Fact]
     public void Promote_writes_outputs_and_summary_and_a_second_run_skips_every_stage()
     {
-        var repo = TempWorkspace.RepoRoot;
-        File.Copy(Path.Combine(repo, "build.cake"), Path.Combine(_ws.Root, "build.cake"));
-        File.Copy(Path.Combine(repo, "cake.config"), Path.Combine(_ws.Root, "cake.config"));
-        Directory.CreateDirectory(Path.Combine(_ws.Root, "build"));
-        Directory.CreateDirectory(Path.Combine(_ws.Root, ".config"));
-        foreach (var f in Directory.GetFiles(Path.Combine(repo, "build"))) File.Copy(f, Path.Combine(_ws.Root, "build", Path.GetFileName(f)));
-        File.Copy(Path.Combine(repo, ".config", "dotnet-tools.json"), Path.Combine(_ws.Root, ".config", "dotnet-tools.json"));
-        _ws.WriteRaw("batch-1.csv", SmallConfig.Rows(400));
-        GitRepo.Init(_ws.Root);
-        GitRepo.CommitAll(_ws.Root, "workspace");
-        var ctb = Path.Combine(AppContext.BaseDirectory, "ctb.dll");
+        var ctb = CopyCakeScriptAndCommit();
 
         var first = RunCake(ctb, "first");
         Assert.True(first.ExitCode == 0, first.Output);
@@ -53,22 +43,58 @@ public sealed class CakeInGitHubActionsTests(ITestOutputHelper output) : IDispos
         Assert.Equal(2, GitRepo.Log(_ws.Root).Count);
     }
 
-    (int ExitCode, string Output, string OutputFile, string SummaryFile) RunCake(string ctb, string name)
+    [Fact]
+    public void Two_cake_runs_started_together_on_a_fresh_clone_both_succeed_one_after_the_other()
+    {
+        // With Cake's script cache on, the second of two cold runs failed writing the same compiled script
+        // ("build.BuildScriptHost….dll … being used by another process") before build.cake could take the
+        // workspace lock. Both must succeed: one ingests, the other waits for the lock and finds it up to date.
+        var ctb = CopyCakeScriptAndCommit();
+        Restore();
+        var runs = new[] { "a", "b" }.Select(name => Task.Run(() => RunCake(ctb, name, "Ingest", restore: false))).ToArray();
+        Task.WaitAll(runs);
+
+        foreach (var run in runs) Assert.True(run.Result.ExitCode == 0, run.Result.Output);
+        Assert.DoesNotContain(runs, r => r.Result.Output.Contains("being used by another process", StringComparison.Ordinal));
+        Assert.Single(runs, r => r.Result.Output.Contains("::group::ctb ingest", StringComparison.Ordinal));
+    }
+
+    string CopyCakeScriptAndCommit()
+    {
+        var repo = TempWorkspace.RepoRoot;
+        File.Copy(Path.Combine(repo, "build.cake"), Path.Combine(_ws.Root, "build.cake"));
+        File.Copy(Path.Combine(repo, "cake.config"), Path.Combine(_ws.Root, "cake.config"));
+        Directory.CreateDirectory(Path.Combine(_ws.Root, "build"));
+        Directory.CreateDirectory(Path.Combine(_ws.Root, ".config"));
+        foreach (var f in Directory.GetFiles(Path.Combine(repo, "build"))) File.Copy(f, Path.Combine(_ws.Root, "build", Path.GetFileName(f)));
+        File.Copy(Path.Combine(repo, ".config", "dotnet-tools.json"), Path.Combine(_ws.Root, ".config", "dotnet-tools.json"));
+        _ws.WriteRaw("batch-1.csv", SmallConfig.Rows(400));
+        GitRepo.Init(_ws.Root);
+        GitRepo.CommitAll(_ws.Root, "workspace");
+        return Path.Combine(AppContext.BaseDirectory, "ctb.dll");
+    }
+
+    void Restore()
+    {
+        var restore = Process.Start(new ProcessStartInfo("dotnet", "tool restore") { WorkingDirectory = _ws.Root, RedirectStandardOutput = true })!;
+        restore.StandardOutput.ReadToEnd();
+        restore.WaitForExit();
+    }
+
+    (int ExitCode, string Output, string OutputFile, string SummaryFile) RunCake(string ctb, string name, string target = "Promote",
+        bool restore = true)
     {
         var files = Path.Combine(_ws.Root, ".github-sim", name);
         Directory.CreateDirectory(files);
         string F(string f) { var p = Path.Combine(files, f); File.WriteAllText(p, ""); return p; }
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _ws.Root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "cake", "--target=Promote", $"--ctb={ctb}", "--verbosity=normal" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "cake", $"--target={target}", $"--ctb={ctb}", "--verbosity=normal" }) psi.ArgumentList.Add(a);
         psi.Environment["GITHUB_ACTIONS"] = "true";
         psi.Environment["GITHUB_OUTPUT"] = F("output");
         psi.Environment["GITHUB_STEP_SUMMARY"] = F("summary");
         psi.Environment["GITHUB_ENV"] = F("env");
         psi.Environment["NO_COLOR"] = "1";
-        psi.Environment["CAKE_SETTINGS_ENABLESCRIPTCACHE"] = "true";
-        var restore = Process.Start(new ProcessStartInfo("dotnet", "tool restore") { WorkingDirectory = _ws.Root, RedirectStandardOutput = true })!;
-        restore.StandardOutput.ReadToEnd();
-        restore.WaitForExit();
+        if (restore) Restore();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
