@@ -30,7 +30,8 @@ public sealed class PredictionServer : IAsyncDisposable
     readonly WebApplication _app;
     readonly ChampionFollower _follower;
     readonly PredictionContract _contract;
-    readonly ConcurrentBag<RecordSession> _sessions = [];
+    readonly ConcurrentBag<RecordSession> _sessions = []; // for reading CSV bodies and checking a model's signature
+    readonly RecordBatcher _batcher;
     readonly ServerMetrics _metrics = new();
     readonly ServeOptions _options;
     readonly double _threshold;
@@ -46,6 +47,7 @@ public sealed class PredictionServer : IAsyncDisposable
         var model = ServedModel.Load(ws, options.Model);
         if (Accept(model) is { } reason) throw new CtBuildException($"{model} cannot be served: {reason}", 2);
         _follower = new ChampionFollower(ws, options.Model, model, Accept, log, _metrics);
+        _batcher = new RecordBatcher(_contract, Math.Max(1, Environment.ProcessorCount));
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = ws.Root, Args = [] });
         builder.Logging.ClearProviders();
@@ -80,6 +82,7 @@ public sealed class PredictionServer : IAsyncDisposable
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             await server._app.DisposeAsync();
+            await server._batcher.DisposeAsync();
             throw new CtBuildException($"Cannot listen on {options.Host}:{options.Port}: the address is already in use. Stop whatever listens there, or pick another --port (0 picks a free one).", 1, e);
         }
         var address = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -107,6 +110,7 @@ public sealed class PredictionServer : IAsyncDisposable
     {
         if (!_stop.IsCancellationRequested) await StopAsync();
         await _app.DisposeAsync();
+        await _batcher.DisposeAsync();
         while (_sessions.TryTake(out var s)) s.Dispose();
     }
 
@@ -146,31 +150,33 @@ public sealed class PredictionServer : IAsyncDisposable
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge) { return (TooLarge(), 0); }
 
-        var session = Rent();
-        string? csvFile = null;
         try
         {
-            List<string?[]>? records;
-            RequestError? error;
-            if (mediaType == "text/csv")
-            {
-                csvFile = Path.Combine(Path.GetTempPath(), $"ctb-serve-{Guid.NewGuid():N}.csv");
-                await File.WriteAllBytesAsync(csvFile, body);
-                (records, error) = session.ReadCsv(csvFile);
-            }
-            else (records, error) = RequestRecords.FromJson(body, _contract);
+            var (records, error) = mediaType == "text/csv" ? await ReadCsv(body) : RequestRecords.FromJson(body, _contract);
             if (error is not null) return (Error(error), 0);
-            if (session.Load(records!) is { } bad)
+            var features = await _batcher.FeaturesAsync(records!, model.Signature);
+            if (features.Violation is { } bad)
                 return (Error(new RequestError(400, $"record {bad.Record}, field '{bad.Field}': {bad.Reason}. No record of this request was scored.", bad.Record, bad.Field)), 0);
-            var scores = model.Score(session.Features(model.Signature, records!.Count));
+            var scores = model.Score(features.Rows!);
             var predictions = scores.Select(s => new Prediction(s, s >= _threshold)).ToList();
             return (Results.Json(new PredictResponse(model.Name, model.Version, predictions)), predictions.Count);
         }
         catch (CtBuildException e) { return (Error(new RequestError(500, e.Message)), 0); }
+    }
+
+    async Task<(List<string?[]>? Records, RequestError? Error)> ReadCsv(byte[] body)
+    {
+        var session = Rent();
+        var csvFile = Path.Combine(Path.GetTempPath(), $"ctb-serve-{Guid.NewGuid():N}.csv");
+        try
+        {
+            await File.WriteAllBytesAsync(csvFile, body);
+            return session.ReadCsv(csvFile);
+        }
         finally
         {
             _sessions.Add(session);
-            if (csvFile is not null) File.Delete(csvFile);
+            File.Delete(csvFile);
         }
     }
 
