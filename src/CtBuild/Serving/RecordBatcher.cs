@@ -23,6 +23,11 @@ public sealed class RecordBatcher : IAsyncDisposable
     readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false });
     readonly ContractPrecheck _precheck;
     readonly Task[] _workers;
+    long _queries;
+    long _requests;
+
+    /// <summary>Features queries run, and the requests they served (their ratio is how much batching saved).</summary>
+    public (long Queries, long Requests) Counts => (Interlocked.Read(ref _queries), Interlocked.Read(ref _requests));
 
     public RecordBatcher(PredictionContract contract, int workers)
     {
@@ -36,7 +41,7 @@ public sealed class RecordBatcher : IAsyncDisposable
     public Task<FeaturesResult> FeaturesAsync(IReadOnlyList<string?[]> records, FeatureSignature signature)
     {
         var pending = new Pending(records, signature, new TaskCompletionSource<FeaturesResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(RecordBatcher));
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
         return pending.Done.Task;
     }
 
@@ -71,7 +76,7 @@ public sealed class RecordBatcher : IAsyncDisposable
         if (together.Count > 0) Complete(session, together, judge: false);
     }
 
-    static void Complete(RecordSession session, List<Pending> requests, bool judge)
+    void Complete(RecordSession session, List<Pending> requests, bool judge)
     {
         try
         {
@@ -84,6 +89,8 @@ public sealed class RecordBatcher : IAsyncDisposable
                 return;
             }
             var rows = session.Features(requests[0].Signature, records.Count);
+            Interlocked.Increment(ref _queries);
+            Interlocked.Add(ref _requests, requests.Count);
             var from = 0;
             foreach (var pending in requests)
             {
