@@ -81,9 +81,8 @@ public sealed class RecordBatcher : IAsyncDisposable
         try
         {
             var records = requests.Count == 1 ? requests[0].Records : requests.SelectMany(p => p.Records).ToList();
-            var violation = judge ? session.LoadAndJudgeInDuckDb(records) : null;
             if (!judge) session.Append(records);
-            if (violation is not null)
+            else if (session.LoadAndJudgeInDuckDb(records) is { } violation)
             {
                 requests[0].Done.SetResult(new FeaturesResult(null, violation)); // judged alone, so the violation is this request's
                 return;
@@ -97,6 +96,11 @@ public sealed class RecordBatcher : IAsyncDisposable
                 pending.Done.SetResult(new FeaturesResult(rows.GetRange(from, pending.Records.Count), null));
                 from += pending.Records.Count;
             }
+        }
+        catch (CtBuildException) when (requests.Count > 1)
+        {
+            // e.g. a features SQL that drops some records' rows: only the requests with such records fail, as they would alone.
+            foreach (var pending in requests) Complete(session, [pending], judge);
         }
         catch (Exception e)
         {

@@ -173,6 +173,24 @@ public sealed class PredictionServerTests(TrainedTemplate template) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_features_SQL_that_drops_a_record_fails_only_the_requests_with_such_a_record_when_requests_are_batched()
+    {
+        _ws.WithFeaturesSql(SmallConfig.FeaturesSql + " WHERE age < 90");
+        await using var server = await Start();
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(n => Task.Run(async () =>
+        {
+            using var response = await _http.PostAsync(new Uri(server.Address, "/predict"),
+                new StringContent("[" + Record(n, n % 4 == 0 ? 95 : 30, "Oslo", 1) + "]", Encoding.UTF8, "application/json"));
+            return (n, response.StatusCode, Text: await response.Content.ReadAsStringAsync());
+        })));
+        foreach (var (n, status, text) in results)
+        {
+            Assert.True((n % 4 == 0 ? HttpStatusCode.InternalServerError : HttpStatusCode.OK) == status, $"request {n}: {(int)status} {text}");
+            if (n % 4 == 0) Assert.Contains("one feature row per record", text);
+        }
+    }
+
+    [Fact]
     public async Task A_promotion_while_serving_swaps_the_version_with_no_failed_request()
     {
         var body = "[" + Record(7, 41, "Lima", 4.2) + "]";
