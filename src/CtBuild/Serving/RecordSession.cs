@@ -17,38 +17,74 @@ public sealed class RecordSession : IDisposable
 {
     readonly DuckDBConnection _db;
     readonly PredictionContract _contract;
-    // Prepared once per session: planning the contract's CASE expressions and the features SQL costs more than running them on a few rows.
-    readonly DuckDBCommand _delete;
+    readonly ContractPrecheck _precheck;
+    // Prepared once per session with SQL PREPARE (DuckDB.NET's DbCommand.Prepare does nothing: every ExecuteReader parses
+    // and plans again): planning the contract's CASE expressions and the features SQL costs far more than running them on a
+    // few rows. A statement is EXECUTEd by name; the temp table's rows change, its definition does not, so no re-planning.
+    // A plan must not depend on the rows there when it was made: statistics propagation folds the CASE conditions with the
+    // table's statistics at PREPARE time (an empty table made every later verdict wrong), so it is off in a session.
+    readonly DuckDBCommand _begin;
+    readonly DuckDBCommand _rollback;
     readonly DuckDBCommand _judge;
     readonly Dictionary<string, DuckDBCommand> _features = [];
 
     public RecordSession(PredictionContract contract)
     {
         _contract = contract;
+        _precheck = new ContractPrecheck(contract.Ingest);
         _db = DuckDb.Open(memoryLimit: "256MB");
         _db.Exec("SET threads = 1"); // one request per session; the server's concurrency comes from the pool
+        _db.Exec("SET disabled_optimizers = 'statistics_propagation,compressed_materialization'"); // see Prepare
         var columns = contract.Columns;
         _db.Exec($"CREATE TEMP TABLE records (_idx INTEGER, {string.Join(", ", columns.Select(c => $"{Ident(c)} VARCHAR"))})");
         var rules = new ContractColumns(contract.Ingest);
         var (column, _, reason) = rules.FirstViolation();
         _db.Exec($"CREATE TEMP VIEW judged AS SELECT _idx, {column} AS _bad_column, {reason} AS _bad_reason FROM records");
         contract.CreateRawView(_db, $"SELECT {string.Join(", ", columns.Select(c => $"{rules.Typed(c)} AS {Ident(c)}"))} FROM records ORDER BY _idx");
-        _delete = Prepare("DELETE FROM records");
-        _judge = Prepare("SELECT _idx, _bad_column, _bad_reason FROM judged WHERE _bad_reason IS NOT NULL ORDER BY _idx LIMIT 1");
+        _begin = Command("BEGIN TRANSACTION");
+        _rollback = Command("ROLLBACK");
+        _begin.ExecuteNonQuery();
+        _judge = Prepare("ctb_judge", "SELECT _idx, _bad_column, _bad_reason FROM judged WHERE _bad_reason IS NOT NULL ORDER BY _idx LIMIT 1");
     }
 
-    DuckDBCommand Prepare(string sql)
+    DuckDBCommand Prepare(string name, string sql)
+    {
+        _db.Exec($"PREPARE {name} AS {sql}");
+        return Command($"EXECUTE {name}");
+    }
+
+    DuckDBCommand Command(string sql)
     {
         var command = _db.CreateCommand();
         command.CommandText = sql;
-        command.Prepare();
         return command;
     }
 
-    /// <summary>Loads <paramref name="records"/> (text values in <see cref="PredictionContract.Columns"/> order) and returns the first violation, if any.</summary>
+    /// <summary>
+    /// Loads <paramref name="records"/> (text values in <see cref="PredictionContract.Columns"/> order) and returns the first
+    /// violation, if any. Records that <see cref="ContractPrecheck"/> finds surely good are not judged again in DuckDB.
+    /// </summary>
     public RecordViolation? Load(IReadOnlyList<string?[]> records)
     {
-        _delete.ExecuteNonQuery();
+        Append(records);
+        return _precheck.SurelyPass(records) ? null : Judge();
+    }
+
+    /// <summary>Loads the records and judges them in DuckDB only (what <see cref="Load"/> falls back to).</summary>
+    public RecordViolation? LoadAndJudgeInDuckDb(IReadOnlyList<string?[]> records)
+    {
+        Append(records);
+        return Judge();
+    }
+
+    /// <summary>
+    /// Loads records known to pass the contract (<see cref="ContractPrecheck"/>). They live in a transaction that the next
+    /// load rolls back: committing them and deleting them after cost more CPU than anything else a single record needs.
+    /// </summary>
+    public void Append(IReadOnlyList<string?[]> records)
+    {
+        _rollback.ExecuteNonQuery();
+        _begin.ExecuteNonQuery();
         using (var appender = _db.CreateAppender("records"))
         {
             for (var i = 0; i < records.Count; i++)
@@ -58,6 +94,10 @@ public sealed class RecordSession : IDisposable
                 row.EndRow();
             }
         }
+    }
+
+    RecordViolation? Judge()
+    {
         using var reader = _judge.ExecuteReader();
         return reader.Read() ? new RecordViolation(reader.GetInt32(0), reader.GetString(1), reader.GetString(2)) : null;
     }
@@ -72,7 +112,7 @@ public sealed class RecordSession : IDisposable
     public List<ModelInputRow> Features(FeatureSignature signature, int count)
     {
         var sql = _contract.FeaturesQuery(signature);
-        if (!_features.TryGetValue(sql, out var command)) _features[sql] = command = Prepare(sql);
+        if (!_features.TryGetValue(sql, out var command)) _features[sql] = command = Prepare($"ctb_features_{_features.Count}", sql);
         var rows = new List<ModelInputRow>(count);
         using (var reader = command.ExecuteReader())
             while (reader.Read()) rows.Add(ModelInput.ReadFeatures(reader, 0, signature));
@@ -81,7 +121,7 @@ public sealed class RecordSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in _features.Values.Append(_judge).Append(_delete)) command.Dispose();
+        foreach (var command in _features.Values.Append(_judge).Append(_begin).Append(_rollback)) command.Dispose();
         _db.Dispose();
     }
 }

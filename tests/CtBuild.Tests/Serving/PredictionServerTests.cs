@@ -154,6 +154,43 @@ public sealed class PredictionServerTests(TrainedTemplate template) : IAsyncLife
     }
 
     [Fact]
+    public async Task Concurrent_requests_batched_together_each_get_their_own_scores_and_a_bad_record_fails_only_its_request()
+    {
+        // Requests of 1 to 3 records; every fifth has a record that breaks the contract (age 130), at a varying index.
+        string Body(int n) => "[" + string.Join(",", Enumerable.Range(0, 1 + n % 3).Select(k =>
+            Record(n * 10 + k, n % 5 == 0 && k == n % 3 ? 130 : 20 + (n + k) % 50, new[] { "Oslo", "Lima", "Pune" }[(n + k) % 3], (n * 7 + k) % 10 / 2.0))) + "]";
+        var expected = new Dictionary<int, JsonElement>();
+        for (var n = 0; n < 60; n++) expected[n] = (await Post(Body(n))).Body; // one at a time: nothing to batch with
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 60).Select(n => Task.Run(() => Post(Body(n)))));
+        for (var n = 0; n < 60; n++)
+        {
+            var (status, body) = concurrent[n];
+            Assert.Equal(n % 5 == 0 ? HttpStatusCode.BadRequest : HttpStatusCode.OK, status);
+            if (n % 5 == 0) Assert.Equal(n % 3, body.GetProperty("record").GetInt32());
+            Assert.Equal(expected[n].ToString(), body.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task A_features_SQL_that_drops_a_record_fails_only_the_requests_with_such_a_record_when_requests_are_batched()
+    {
+        _ws.WithFeaturesSql(SmallConfig.FeaturesSql + " WHERE age < 90");
+        await using var server = await Start();
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(n => Task.Run(async () =>
+        {
+            using var response = await _http.PostAsync(new Uri(server.Address, "/predict"),
+                new StringContent("[" + Record(n, n % 4 == 0 ? 95 : 30, "Oslo", 1) + "]", Encoding.UTF8, "application/json"));
+            return (n, response.StatusCode, Text: await response.Content.ReadAsStringAsync());
+        })));
+        foreach (var (n, status, text) in results)
+        {
+            Assert.True((n % 4 == 0 ? HttpStatusCode.InternalServerError : HttpStatusCode.OK) == status, $"request {n}: {(int)status} {text}");
+            if (n % 4 == 0) Assert.Contains("one feature row per record", text);
+        }
+    }
+
+    [Fact]
     public async Task A_promotion_while_serving_swaps_the_version_with_no_failed_request()
     {
         var body = "[" + Record(7, 41, "Lima", 4.2) + "]";

@@ -14,28 +14,42 @@ using static CtBuild.Storage.DuckDb;
 namespace CtBuild.Serving.Benchmarks;
 
 /// <summary>Latency percentiles and throughput of one measured series.</summary>
-public sealed record LatencySeries(string What, int Requests, int Failed, double Seconds, double P50Ms, double P99Ms, double MaxMs, double RowsPerSecond);
+/// <param name="CpuMsPerCall">This process's CPU time per call: for the server, its work and the client's together.</param>
+public sealed record LatencySeries(string What, int Requests, int Failed, double Seconds, double P50Ms, double P99Ms, double MaxMs, double RowsPerSecond,
+    double CpuMsPerCall)
+{
+    public double CallsPerSecond => Requests / Seconds;
+}
 
 /// <param name="OfferedRate">Single-record requests per second the client schedules (open loop).</param>
 public sealed record ServeBenchmarkResult(string Model, int Version, string LoadAverageBefore, string LoadAverageAfter, int Cores,
-    double OfferedRate, LatencySeries EngineSingle, LatencySeries ServerSingle, LatencySeries EngineBatch, LatencySeries ServerBatch)
+    double OfferedRate, LatencySeries EngineSingle, LatencySeries ServerSingle, LatencySeries EngineBatch, LatencySeries ServerBatch,
+    double RequestsPerFeaturesQuery)
 {
+    public const double P99GoalMs = 10, BatchGoal = 0.5;
+
     public double BatchRatio => ServerBatch.RowsPerSecond / EngineBatch.RowsPerSecond;
 
     public string Format()
     {
         var c = CultureInfo.InvariantCulture;
-        string Row(LatencySeries s) => string.Format(c, "{0,-58} {1,9:N0} {2,6} {3,9:0.000} {4,9:0.000} {5,9:0.000} {6,12:N0}",
-            s.What, s.Requests, s.Failed, s.P50Ms, s.P99Ms, s.MaxMs, s.RowsPerSecond);
+        string Row(LatencySeries s) => string.Format(c, "{0,-58} {1,9:N0} {2,6} {3,9:0.000} {4,9:0.000} {5,9:0.000} {6,12:N0} {7,8:0.000}",
+            s.What, s.Requests, s.Failed, s.P50Ms, s.P99Ms, s.MaxMs, s.RowsPerSecond, s.CpuMsPerCall);
+        string Goal(bool met) => met ? "met" : "NOT met";
         return string.Join(Environment.NewLine,
             $"Serving benchmark: {Model} v{Version}, {Cores} cores, loopback HTTP, load average {LoadAverageBefore} before, {LoadAverageAfter} after",
             "",
-            string.Format(c, "{0,-58} {1,9} {2,6} {3,9} {4,9} {5,9} {6,12}", "what", "requests", "failed", "p50 ms", "p99 ms", "max ms", "rows/s"),
-            new string('-', 118),
+            string.Format(c, "{0,-58} {1,9} {2,6} {3,9} {4,9} {5,9} {6,12} {7,8}", "what", "requests", "failed", "p50 ms", "p99 ms", "max ms", "rows/s", "CPU ms"),
+            new string('-', 127),
             Row(EngineSingle), Row(ServerSingle), Row(EngineBatch), Row(ServerBatch),
             "",
-            string.Format(c, "server batch rows/s = {0:P0} of the in-process PredictionEngine's; single-record p99 at {1:N0} req/s offered: {2:0.00} ms",
-                BatchRatio, OfferedRate, ServerSingle.P99Ms));
+            string.Format(c, "single records: {0:N0} req/s offered, {1:N0} req/s answered ({2} failed), p50 {3:0.00} ms, p99 {4:0.00} ms; goal p99 < {5} ms at 500 req/s: {6}",
+                OfferedRate, ServerSingle.CallsPerSecond, ServerSingle.Failed, ServerSingle.P50Ms, ServerSingle.P99Ms, P99GoalMs,
+                Goal(OfferedRate >= 500 && ServerSingle.Failed == 0 && ServerSingle.P99Ms < P99GoalMs)),
+            string.Format(c, "1,000-record batches: server {0:N0} rows/s = {1:P0} of the in-process PredictionEngine's {2:N0} rows/s; goal >= {3:P0}: {4}",
+                ServerBatch.RowsPerSecond, BatchRatio, EngineBatch.RowsPerSecond, BatchGoal, Goal(ServerBatch.Failed == 0 && BatchRatio >= BatchGoal)),
+            string.Format(c, "single-record requests per features query (concurrent requests batched): {0:0.00}", RequestsPerFeaturesQuery),
+            "CPU ms = this process's CPU time per call (for the server: the server's and the client's work together); the machine's load average is above.");
     }
 }
 
@@ -80,12 +94,15 @@ public static class ServeBenchmark
         var batch = Encoding.UTF8.GetBytes("[" + string.Join(",", json) + "]");
         for (var i = 0; i < 300; i++) await Send(http, single[i % single.Length]); // warm-up: JIT, pools, connections
 
+        var counts = server.Batcher.Counts;
         var serverSingle = await OpenLoop(http, single, rate, seconds);
+        var (queries, requests) = server.Batcher.Counts;
+        var perQuery = (requests - counts.Requests) / (double)Math.Max(1, queries - counts.Queries);
         log.Info($"bench serve: {serverSingle.Requests} single-record requests at {rate} req/s: p50 {serverSingle.P50Ms:0.00} ms, p99 {serverSingle.P99Ms:0.00} ms");
         var serverBatch = await ClosedLoop(http, batch, features.Count, batches, clients);
         log.Info($"bench serve: {serverBatch.Requests} batches of {features.Count}: {serverBatch.RowsPerSecond:N0} rows/s");
         return new ServeBenchmarkResult(model.Name, model.Version, before, LoadAverage(), Environment.ProcessorCount, rate,
-            engineSingle, serverSingle, engineBatch, serverBatch);
+            engineSingle, serverSingle, engineBatch, serverBatch, perQuery);
     }
 
     /// <summary>The first records of the raw table, as the JSON objects a client would send (no label).</summary>
@@ -103,6 +120,7 @@ public static class ServeBenchmark
     {
         for (var i = 0; i < Math.Min(200, calls); i++) call(i).GetAwaiter().GetResult();
         var times = new double[calls];
+        var cpu = CpuMs();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < calls; i++)
         {
@@ -110,7 +128,7 @@ public static class ServeBenchmark
             call(i).GetAwaiter().GetResult();
             times[i] = clock.Elapsed.TotalMilliseconds - start;
         }
-        return Series(what, times, 0, clock.Elapsed.TotalSeconds, (long)calls * rowsPerCall);
+        return Series(what, times, 0, clock.Elapsed.TotalSeconds, (long)calls * rowsPerCall, cpu);
     }
 
     static async Task<LatencySeries> OpenLoop(HttpClient http, byte[][] bodies, double rate, double seconds)
@@ -118,6 +136,7 @@ public static class ServeBenchmark
         var count = (int)(rate * seconds);
         var times = new double[count];
         var failed = 0;
+        var cpu = CpuMs();
         var clock = Stopwatch.StartNew();
         var pending = new Task[count];
         for (var i = 0; i < count; i++)
@@ -133,7 +152,7 @@ public static class ServeBenchmark
             });
         }
         await Task.WhenAll(pending);
-        return Series($"server, one record per request, {rate:N0} req/s offered", times, failed, clock.Elapsed.TotalSeconds, count);
+        return Series($"server, one record per request, {rate:N0} req/s offered", times, failed, clock.Elapsed.TotalSeconds, count, cpu);
     }
 
     static async Task<LatencySeries> ClosedLoop(HttpClient http, byte[] body, int rows, int batches, int clients)
@@ -141,6 +160,7 @@ public static class ServeBenchmark
         var times = new double[batches];
         var failed = 0;
         var next = -1;
+        var cpu = CpuMs();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
@@ -152,7 +172,7 @@ public static class ServeBenchmark
                 times[i] = clock.Elapsed.TotalMilliseconds - start;
             }
         })));
-        return Series($"server, 1,000-record batches, {clients} clients", times, failed, clock.Elapsed.TotalSeconds, (long)batches * rows);
+        return Series($"server, 1,000-record batches, {clients} clients", times, failed, clock.Elapsed.TotalSeconds, (long)batches * rows, cpu);
     }
 
     static async Task<bool> Send(HttpClient http, byte[] body)
@@ -168,12 +188,15 @@ public static class ServeBenchmark
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; } // counted as failed (timeout: 30 s)
     }
 
-    static LatencySeries Series(string what, double[] times, int failed, double seconds, long rows)
+    static LatencySeries Series(string what, double[] times, int failed, double seconds, long rows, double cpuMsAtStart)
     {
         var sorted = times.Order().ToArray();
         double At(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-        return new LatencySeries(what, times.Length, failed, seconds, At(0.50), At(0.99), sorted[^1], rows / seconds);
+        return new LatencySeries(what, times.Length, failed, seconds, At(0.50), At(0.99), sorted[^1], rows / seconds,
+            (CpuMs() - cpuMsAtStart) / times.Length);
     }
+
+    static double CpuMs() => Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
 
     internal static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }
