@@ -44,19 +44,18 @@ public sealed class CakeInGitHubActionsTests(ITestOutputHelper output) : IDispos
     }
 
     [Fact]
-    public void Two_cake_runs_started_together_on_a_fresh_clone_both_succeed_one_after_the_other()
+    public async Task Two_cake_runs_started_together_on_a_fresh_clone_both_succeed_one_after_the_other()
     {
         // With Cake's script cache on, the second of two cold runs failed writing the same compiled script
         // ("build.BuildScriptHost….dll … being used by another process") before build.cake could take the
         // workspace lock. Both must succeed: one ingests, the other waits for the lock and finds it up to date.
         var ctb = CopyCakeScriptAndCommit();
         Restore();
-        var runs = new[] { "a", "b" }.Select(name => Task.Run(() => RunCake(ctb, name, "Ingest", restore: false))).ToArray();
-        Task.WaitAll(runs);
+        var runs = await Task.WhenAll(new[] { "a", "b" }.Select(name => Task.Run(() => RunCake(ctb, name, "Ingest", restore: false))));
 
-        foreach (var run in runs) Assert.True(run.Result.ExitCode == 0, run.Result.Output);
-        Assert.DoesNotContain(runs, r => r.Result.Output.Contains("being used by another process", StringComparison.Ordinal));
-        Assert.Single(runs, r => r.Result.Output.Contains("::group::ctb ingest", StringComparison.Ordinal));
+        foreach (var run in runs) Assert.True(run.ExitCode == 0, run.Output);
+        Assert.DoesNotContain(runs, r => r.Output.Contains("being used by another process", StringComparison.Ordinal));
+        Assert.Single(runs, r => r.Output.Contains("::group::ctb ingest", StringComparison.Ordinal));
     }
 
     string CopyCakeScriptAndCommit()
