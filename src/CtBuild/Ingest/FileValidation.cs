@@ -368,9 +368,9 @@ public sealed class FileValidation
     void InsertRejects(RawFile file, string rejects, string bad, int fields)
     {
         var rows = db.Query($"""
-            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
+            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^-?([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
                    list(error_type ORDER BY column_idx), list(column_name ORDER BY column_idx), list(error_message ORDER BY column_idx),
-                   regexp_replace(first(csv_line), '^[0-9]+[,\x01]', '')
+                   regexp_replace(first(csv_line), '^-?[0-9]+[,\x01]', '')
             FROM {rejects} GROUP BY line ORDER BY line
             """, r => (Line: Convert.ToInt64(r.GetValue(0)), Types: Strings(r.GetValue(1)), Columns: Strings(r.GetValue(2)),
                 Messages: Strings(r.GetValue(3)), Record: r.IsDBNull(4) ? "" : r.GetString(4)));
@@ -406,29 +406,25 @@ public sealed class FileValidation
     }
 
     /// <summary>
-    /// A JSON-lines file, read from its numbered copy: each line as text with its number, then its keys parsed once
-    /// per row (one <c>json_extract_string</c> of every key). A line that is not a JSON object is a malformed record.
+    /// A JSON-lines file, read from its numbered copy: each line as text with its number, its keys as the numbering
+    /// found them, and each object line parsed once (one <c>json_extract_string</c> of every key). A line the numbering
+    /// marked as not a JSON object, or that DuckDB's parser refuses, is a malformed record.
     /// </summary>
     IReadOnlyList<string> LoadJsonLines(NumberedCsv numbered, string table, string rejects)
     {
         const string LineColumns = "{'_n': 'BIGINT', '_text': 'VARCHAR'}";
-        db.Exec($"""
-            CREATE TEMP VIEW {table}_lines AS
-            SELECT _n AS _line, rtrim(_text, chr(13)) AS _text, CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END AS _ok
-            FROM read_csv({Literal(numbered.Path)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
-              quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
-              rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
-            """);
-        var keys = db.Query($"""
-            SELECT k FROM (SELECT unnest(json_keys(_text)) AS k, _line FROM {table}_lines WHERE _ok) GROUP BY k ORDER BY min(_line)
-            """, r => r.GetString(0)).ToList();
+        var keys = numbered.JsonKeys;
         var paths = string.Join(", ", keys.Select(k => Literal("$." + JsonPathKey(k))));
         var fields = keys.Select((k, i) => $"_j[{i + 1}] AS {Ident(k)}");
+        var values = keys.Count == 0 ? "CASE WHEN json_valid(_text) THEN []::VARCHAR[] END" : $"try(json_extract_string(_text, [{paths}]))";
         db.Exec($"""
             CREATE TEMP VIEW {table} AS
-            SELECT _line, CASE WHEN NOT _ok THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
+            SELECT _line, CASE WHEN _j IS NULL THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
                    {string.Join(", ", fields.DefaultIfEmpty("NULL AS _none"))}
-            FROM (SELECT *, {(keys.Count == 0 ? "NULL" : $"CASE WHEN _ok THEN json_extract_string(_text, [{paths}]) END")} AS _j FROM {table}_lines)
+            FROM (SELECT abs(_n) AS _line, rtrim(_text, chr(13)) AS _text, CASE WHEN _n > 0 THEN {values} END AS _j
+                  FROM read_csv({Literal(numbered.Path)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
+                    quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
+                    rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")}))
             """);
         return keys;
     }
