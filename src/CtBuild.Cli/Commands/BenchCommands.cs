@@ -99,8 +99,16 @@ public sealed class BenchIngestSettings : WorkspaceSettings
     [CommandOption("--repeats <N>")] [Description("Interleaved runs of (a) and (b); the medians are compared (default 3).")]
     public int Repeats { get; init; } = 3;
 
+    [CommandOption("--inputs <LIST>")] [Description("Comma-separated inputs to time (default all): csv, csv-bad, csv-gz, parquet, parquet-bad, jsonl, jsonl-bad.")]
+    public string? Inputs { get; init; }
+
+    public IReadOnlyList<string> InputList => Inputs?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+
     public override ValidationResult Validate() =>
-        Repeats < 1 ? ValidationResult.Error("--repeats must be at least 1") : base.Validate();
+        Repeats < 1 ? ValidationResult.Error("--repeats must be at least 1")
+        : InputList.FirstOrDefault(i => !IngestBenchmark.InputKeys.Contains(i)) is { } unknown
+            ? ValidationResult.Error($"--inputs: unknown input '{unknown}'; the inputs are {string.Join(", ", IngestBenchmark.InputKeys)}")
+        : base.Validate();
 }
 
 /// <summary><c>ctb bench ingest</c></summary>
@@ -111,7 +119,7 @@ public sealed class BenchIngestCommand : Command<BenchIngestSettings>
         var dir = settings.Dir ?? Directory.CreateTempSubdirectory("ctb-bench-").FullName;
         try
         {
-            var result = IngestBenchmark.Run(settings.Rows, settings.NoOpFiles, settings.NoOpMegabytes, dir, new ConsoleLog(true), settings.Repeats);
+            var result = IngestBenchmark.Run(settings.Rows, settings.NoOpFiles, settings.NoOpMegabytes, dir, new ConsoleLog(true), settings.Repeats, settings.InputList);
             settings.Print(result, () => Console.WriteLine(result.Format()));
         }
         finally

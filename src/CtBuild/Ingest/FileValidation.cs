@@ -43,6 +43,8 @@ public sealed class FileValidation
     readonly string workDir;
     readonly BadRowTap _tap;
     ContractColumns _contract;
+    readonly Dictionary<string, IReadOnlyList<string>> _typedColumns = [];
+    readonly HashSet<string> _textInRecord = []; // typed source columns a quarantined record shows as text
 
     public FileValidation(DuckDBConnection db, IngestConfig config, DateTimeOffset ingestedAt, string workDir)
     {
@@ -75,17 +77,21 @@ public sealed class FileValidation
         var text = $"src_{index}";
         var bad = $"bad_{index}";
         db.Exec($"CREATE OR REPLACE TEMP TABLE {bad} ({QuarantineColumns})");
-        _contract = new ContractColumns(config); // a CSV read may switch to typed; every file starts untyped
+        _contract = new ContractColumns(config); // a read may switch columns to typed; every file starts untyped
+        _typedColumns.Clear();
+        _textInRecord.Clear();
         _tap.Clear();
         var (header, numbered, expected) = LoadAsText(prepared, text, bad);
+        if (_typedColumns.Count > 0) _contract = new ContractColumns(config, new Dictionary<string, IReadOnlyList<string>>(_typedColumns));
         var (dropped, missing) = CheckSchema(file, header);
 
-        var judged = Judged(text, header);
-        var typed = _contract.Names.Select(n => $"{_contract.Typed(n)} AS {Ident(n)}");
+        var checks = _contract.Checks(CleanedName, TypedName);
+        var judged = Judged(text, header, checks);
+        var typed = _contract.Names.Select(n => $"{TypedName(n)} AS {Ident(n)}");
         var good = $"""
             SELECT {string.Join(", ", typed)}, {Constant(file.Name)} AS _source_file, {Constant(file.Sha256)} AS _source_sha256,
                    _line AS _source_line, {IngestedAt} AS _ingested_at
-            FROM ({judged}) WHERE {BadRowTap.Filter("_bad_reason IS NULL", BadRowJson(header))}
+            FROM ({judged}) WHERE {BadRowTap.Filter("_bad IS NULL", BadRowJson(header, checks))}
             """;
         return new CheckedFile(file, good, bad, dropped, missing, numbered, expected);
     }
@@ -180,25 +186,48 @@ public sealed class FileValidation
     // With its zone: a naive TIMESTAMP would make the lake writer rewrite the file to store it as UTC.
     string IngestedAt => $"TIMESTAMPTZ {Literal(ingestedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff") + "+00")}";
 
-    /// <summary>The rows of <paramref name="text"/> with the first rule each breaks (NULLs when none).</summary>
-    string Judged(string text, IReadOnlyList<string> header)
+    /// <summary>
+    /// The rows of <paramref name="text"/> with each contract column's cleaned and typed value computed once, into
+    /// <c>_ctb_clean_i</c> and <c>_ctb_typed_i</c> (i: the column's place in the contract), and <c>_bad</c>: the number of
+    /// the first check the row breaks (0 for a malformed record, NULL for a good row). The checks read those columns
+    /// instead of repeating the expressions, and the column, rule and reason a number stands for are worked out for the
+    /// bad rows only (<see cref="BadRowJson"/>), so a good row costs one pass over the checks.
+    /// </summary>
+    string Judged(string text, IReadOnlyList<string> header, IReadOnlyList<ContractCheck> checks)
     {
-        var (vColumn, vRule, vReason) = _contract.FirstViolation();
+        var names = _contract.Names;
+        var missing = names.Where(n => !header.Contains(n))
+            .Select(m => $"NULL::{(_contract.IsTyped(m) ? ContractColumns.DuckType(config.Columns[m].Type) : "VARCHAR")} AS {Ident(m)}");
+        var cleaned = names.Select((n, i) => $"{_contract.Cleaned(n)} AS _ctb_clean_{i}");
+        var casts = names.Select((n, i) => (n, i)).Where(x => TypedIsCast(x.n))
+            .Select(x => $", TRY_CAST(_ctb_clean_{x.i} AS {ContractColumns.DuckType(config.Columns[x.n].Type)}) AS _ctb_typed_{x.i}");
+        var bad = checks.Count == 0 ? "NULL::INTEGER"
+            : "CASE " + string.Join(" ", checks.Select((k, i) => $"WHEN {k.Condition} THEN {i + 1}")) + " END";
         return $"""
-            SELECT *, {string.Join("", _contract.Names.Where(n => !header.Contains(n)).Select(m => $"NULL::{(_contract.TypedSource ? ContractColumns.DuckType(config.Columns[m].Type) : "VARCHAR")} AS {Ident(m)}, "))}
-                   CASE WHEN _malformed IS NOT NULL THEN NULL ELSE {vColumn} END AS _bad_column,
-                   CASE WHEN _malformed IS NOT NULL THEN 'malformed record' ELSE {vRule} END AS _bad_rule,
-                   CASE WHEN _malformed IS NOT NULL THEN _malformed ELSE {vReason} END AS _bad_reason
-            FROM {text}
+            SELECT *, CASE WHEN _malformed IS NOT NULL THEN 0 ELSE {bad} END AS _bad
+            FROM (SELECT *{string.Concat(casts)} FROM (SELECT *, {string.Join(", ", missing.Concat(cleaned))} FROM {text}))
             """;
     }
 
+    /// <summary>True when a column's typed value is a cast of its cleaned text (it is not a string, nor read typed).</summary>
+    bool TypedIsCast(string column) => config.Columns[column].Type != "string" && !_contract.IsTyped(column);
+
+    string CleanedName(string column) => $"_ctb_clean_{IndexOf(column)}";
+
+    string TypedName(string column) => TypedIsCast(column) ? $"_ctb_typed_{IndexOf(column)}" : CleanedName(column);
+
+    int IndexOf(string column) => _contract.Names.ToList().IndexOf(column);
+
     /// <summary>A judged bad row as the JSON the tap keeps (line, column, rule, reason, the record as JSON of its fields).</summary>
-    static string BadRowJson(IReadOnlyList<string> header)
+    string BadRowJson(IReadOnlyList<string> header, IReadOnlyList<ContractCheck> checks)
     {
+        string Field(string h) => _textInRecord.Contains(h) ? $"CAST({Ident(h)} AS VARCHAR)" : Ident(h);
         var record = header.Count == 0 ? "NULL::VARCHAR"
-            : "coalesce(_raw, to_json(struct_pack(" + string.Join(", ", header.Select(h => $"{Ident(h)} := {Ident(h)}")) + "))::VARCHAR)";
-        return $"json_object('line', _line, 'column', _bad_column, 'rule', _bad_rule, 'reason', _bad_reason, 'record', {record})";
+            : "coalesce(_raw, to_json(struct_pack(" + string.Join(", ", header.Select(h => $"{Ident(h)} := {Field(h)}")) + "))::VARCHAR)";
+        string Pick(Func<ContractCheck, string> of, string malformed) =>
+            $"CASE _bad WHEN 0 THEN {malformed} " + string.Concat(checks.Select((k, i) => $"WHEN {i + 1} THEN {of(k)} ")) + "END";
+        return $"json_object('line', _line, 'column', {Pick(k => Literal(k.Column), "NULL::VARCHAR")}, 'rule', {Pick(k => Literal(k.Rule), "'malformed record'")}, " +
+               $"'reason', {Pick(k => k.Reason, "_malformed")}, 'record', {record})";
     }
 
     (IReadOnlyList<string> Dropped, IReadOnlyList<string> Missing) CheckSchema(RawFile file, IReadOnlyList<string> header)
@@ -237,18 +266,34 @@ public sealed class FileValidation
             case RawFormat.CsvGzip:
                 return LoadCsv(file, prepared.Numbered!, table, bad);
             case RawFormat.Parquet:
-                var cols = db.Query($"DESCRIBE SELECT * FROM read_parquet({Literal(captured)})", r => r.GetString(0)).ToList();
+                var cols = db.Query($"DESCRIBE SELECT * FROM read_parquet({Literal(captured)})", r => (Name: r.GetString(0), Type: r.GetString(1))).ToList();
                 db.Exec($"""
                     CREATE TEMP VIEW {table} AS SELECT file_row_number + 1 AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw,
-                      {string.Join(", ", cols.Select(c => $"CAST({Ident(c)} AS VARCHAR) AS {Ident(c)}"))}
+                      {string.Join(", ", cols.Select(c => $"{ParquetColumn(c.Name, c.Type)} AS {Ident(c.Name)}"))}
                     FROM read_parquet({Literal(captured)}, file_row_number = true)
                     """);
                 var rows = db.Scalar<long>($"SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata({Literal(captured)})");
-                return (cols, null, rows);
+                return (cols.Select(c => c.Name).ToList(), null, rows);
             default:
                 var keys = LoadJsonLines(prepared.Numbered!, table, $"{bad}_rejects");
                 return (keys, prepared.Numbered, prepared.Numbered!.Records);
         }
+    }
+
+    /// <summary>
+    /// A Parquet column as the contract reads it: as it is when its type already is the contract's (no text round
+    /// trip; <see cref="ContractColumns"/> then checks only the value rules on it), else as text, cast and checked
+    /// like a CSV field. A quarantined record shows every value as text, as it did when every column went through text.
+    /// Picks the typed columns of <see cref="_contract"/> as it goes.
+    /// </summary>
+    string ParquetColumn(string name, string duckType)
+    {
+        if (duckType == "VARCHAR") return Ident(name);
+        if (!config.Columns.TryGetValue(name, out var column) || column.Type == "string" || !ContractColumns.HoldsContractType(column.Type, duckType))
+            return $"CAST({Ident(name)} AS VARCHAR)";
+        _typedColumns[name] = _contract.MarkersATypedValueCouldBe(name);
+        _textInRecord.Add(name);
+        return $"CAST({Ident(name)} AS {ContractColumns.DuckType(column.Type)})";
     }
 
     (IReadOnlyList<string> Header, NumberedCsv? Numbered, long Rows) LoadCsv(RawFile file, NumberedCsv numbered, string table, string bad)
@@ -298,16 +343,16 @@ public sealed class FileValidation
     {
         var shared = config.MissingValues.ToHashSet();
         if (header.Where(config.Columns.ContainsKey).All(h => _contract.Markers(h).All(shared.Contains)))
-            _contract = new ContractColumns(config, typedSource: true);
+            _contract = ContractColumns.ParsedByReader(config);
     }
 
     /// <summary>DuckDB's read_csv of the file with the given header, in the contract's types when the read is typed.</summary>
     string ReadCsv(string path, IEnumerable<string> header, string rejects)
     {
         string TypeOf(string h) => h == NumberedCsv.LineColumn ? "BIGINT"
-            : _contract.TypedSource && config.Columns.TryGetValue(h, out var c) ? ContractColumns.DuckType(c.Type) : "VARCHAR";
+            : _contract.IsTyped(h) ? ContractColumns.DuckType(config.Columns[h].Type) : "VARCHAR";
         var columns = "{" + string.Join(", ", header.Select(h => $"{Literal(h)}: {Literal(TypeOf(h))}")) + "}";
-        var nulls = _contract.TypedSource ? $", nullstr = [{string.Join(", ", config.MissingValues.DefaultIfEmpty("").Select(Literal))}]" : "";
+        var nulls = _contract.AnyTyped ? $", nullstr = [{string.Join(", ", config.MissingValues.DefaultIfEmpty("").Select(Literal))}]" : "";
         return $"""
             read_csv({Literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
               columns = {columns}{nulls}, store_rejects = true, rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
@@ -323,9 +368,9 @@ public sealed class FileValidation
     void InsertRejects(RawFile file, string rejects, string bad, int fields)
     {
         var rows = db.Query($"""
-            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
+            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^-?([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
                    list(error_type ORDER BY column_idx), list(column_name ORDER BY column_idx), list(error_message ORDER BY column_idx),
-                   regexp_replace(first(csv_line), '^[0-9]+[,\x01]', '')
+                   regexp_replace(first(csv_line), '^-?[0-9]+[,\x01]', '')
             FROM {rejects} GROUP BY line ORDER BY line
             """, r => (Line: Convert.ToInt64(r.GetValue(0)), Types: Strings(r.GetValue(1)), Columns: Strings(r.GetValue(2)),
                 Messages: Strings(r.GetValue(3)), Record: r.IsDBNull(4) ? "" : r.GetString(4)));
@@ -361,29 +406,25 @@ public sealed class FileValidation
     }
 
     /// <summary>
-    /// A JSON-lines file, read from its numbered copy: each line as text with its number, then its keys parsed once
-    /// per row (one <c>json_extract_string</c> of every key). A line that is not a JSON object is a malformed record.
+    /// A JSON-lines file, read from its numbered copy: each line as text with its number, its keys as the numbering
+    /// found them, and each object line parsed once (one <c>json_extract_string</c> of every key). A line the numbering
+    /// marked as not a JSON object, or that DuckDB's parser refuses, is a malformed record.
     /// </summary>
     IReadOnlyList<string> LoadJsonLines(NumberedCsv numbered, string table, string rejects)
     {
         const string LineColumns = "{'_n': 'BIGINT', '_text': 'VARCHAR'}";
-        db.Exec($"""
-            CREATE TEMP VIEW {table}_lines AS
-            SELECT _n AS _line, rtrim(_text, chr(13)) AS _text, CASE WHEN json_valid(_text) THEN json_type(_text) = 'OBJECT' ELSE false END AS _ok
-            FROM read_csv({Literal(numbered.Path)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
-              quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
-              rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
-            """);
-        var keys = db.Query($"""
-            SELECT k FROM (SELECT unnest(json_keys(_text)) AS k, _line FROM {table}_lines WHERE _ok) GROUP BY k ORDER BY min(_line)
-            """, r => r.GetString(0)).ToList();
+        var keys = numbered.JsonKeys;
         var paths = string.Join(", ", keys.Select(k => Literal("$." + JsonPathKey(k))));
         var fields = keys.Select((k, i) => $"_j[{i + 1}] AS {Ident(k)}");
+        var values = keys.Count == 0 ? "CASE WHEN json_valid(_text) THEN []::VARCHAR[] END" : $"try(json_extract_string(_text, [{paths}]))";
         db.Exec($"""
             CREATE TEMP VIEW {table} AS
-            SELECT _line, CASE WHEN NOT _ok THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
+            SELECT _line, CASE WHEN _j IS NULL THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
                    {string.Join(", ", fields.DefaultIfEmpty("NULL AS _none"))}
-            FROM (SELECT *, {(keys.Count == 0 ? "NULL" : $"CASE WHEN _ok THEN json_extract_string(_text, [{paths}]) END")} AS _j FROM {table}_lines)
+            FROM (SELECT abs(_n) AS _line, rtrim(_text, chr(13)) AS _text, CASE WHEN _n > 0 THEN {values} END AS _j
+                  FROM read_csv({Literal(numbered.Path)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
+                    quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
+                    rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")}))
             """);
         return keys;
     }

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.IO.Compression;
 using System.Text;
+using System.Text.Json;
 
 namespace CtBuild.Ingest;
 
@@ -140,7 +141,10 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
 
     /// <summary>
     /// Copies a JSON-lines file with each non-blank line prefixed by its number and <see cref="JsonLineSeparator"/>,
-    /// so DuckDB's parallel CSV reader hands every line over with its number (as for a CSV file).
+    /// so DuckDB's parallel CSV reader hands every line over with its number (as for a CSV file). The same pass
+    /// reads each line's top-level keys (<see cref="JsonKeys"/>, in order of first appearance) and numbers a line that
+    /// is not one JSON object with a minus sign, so DuckDB neither scans the file for its keys nor parses a line to
+    /// learn whether it is an object: it parses each good line once, for its values.
     /// </summary>
     public static NumberedCsv WriteJsonLines(RawFile file, string source, string target)
     {
@@ -148,42 +152,85 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
         using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
         var buffer = new byte[BufferSize];
         Span<byte> number = stackalloc byte[24];
+        var keys = new JsonKeyList();
         long line = 1, records = 0;
-        var atLineStart = true;
-        int filled;
-        var carry = 0;
-        while ((filled = carry + Fill(input, buffer, carry)) > 0)
+        var filled = 0;
+        var eof = false;
+        var pos = 0;
+        while (true)
         {
-            var eof = filled < buffer.Length;
-            var pos = 0;
-            while (pos < filled)
+            var newline = buffer.AsSpan(pos, filled - pos).IndexOf((byte)'\n');
+            if (newline < 0 && !eof)
             {
-                var newline = buffer.AsSpan(pos, filled - pos).IndexOf((byte)'\n');
-                if (atLineStart)
-                {
-                    if (newline < 0 && !eof && pos > 0) break; // keep the start of an unfinished line for the next fill
-                    var end = newline < 0 ? filled : pos + newline;
-                    var blank = end == pos || (end == pos + 1 && buffer[pos] == '\r');
-                    if (!blank)
-                    {
-                        Utf8Formatter.TryFormat(line, number, out var written);
-                        number[written++] = (byte)JsonLineSeparator;
-                        output.Write(number[..written]);
-                        records++;
-                    }
-                    atLineStart = false;
-                }
-                if (newline < 0) { output.Write(buffer, pos, filled - pos); pos = filled; break; }
-                output.Write(buffer, pos, newline + 1);
-                pos += newline + 1;
-                line++;
-                atLineStart = true;
+                // An unfinished line: keep it whole at the buffer's start (a line longer than the buffer grows it) and read on.
+                var rest = filled - pos;
+                if (pos == 0 && rest == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+                else buffer.AsSpan(pos, rest).CopyTo(buffer);
+                var read = Fill(input, buffer, rest);
+                (filled, pos, eof) = (rest + read, 0, rest + read < buffer.Length);
+                continue;
             }
-            carry = filled - pos;
-            buffer.AsSpan(pos, carry).CopyTo(buffer);
-            if (eof && carry == 0) break;
+            var end = newline < 0 ? filled : pos + newline;
+            if (end == pos && newline < 0) break; // nothing after the last newline
+            var text = buffer.AsSpan(pos, end - pos);
+            var blank = text.Length == 0 || (text.Length == 1 && text[0] == '\r');
+            if (!blank)
+            {
+                var written = 0;
+                if (!keys.ReadObject(text)) number[written++] = (byte)'-';
+                Utf8Formatter.TryFormat(line, number[written..], out var digits);
+                written += digits;
+                number[written++] = (byte)JsonLineSeparator;
+                output.Write(number[..written]);
+                records++;
+            }
+            output.Write(buffer, pos, end - pos + (newline < 0 ? 0 : 1));
+            if (newline < 0) break;
+            pos = end + 1;
+            line++;
         }
-        return new NumberedCsv(target, [], records == 0, records, records, null, null);
+        return new NumberedCsv(target, [], records == 0, records, records, null, null) { JsonKeys = keys.Names };
+    }
+
+    /// <summary>The top-level keys of a JSON-lines file's objects, in order of first appearance (JSON lines only).</summary>
+    public IReadOnlyList<string> JsonKeys { get; init; } = [];
+
+    /// <summary>Reads one line as a JSON object and notes its top-level keys; false when the line is anything else.</summary>
+    sealed class JsonKeyList
+    {
+        readonly List<string> _names = [];
+        readonly List<byte[]> _utf8 = [];
+        readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<string> Names => _names;
+
+        public bool ReadObject(ReadOnlySpan<byte> line)
+        {
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 1024 });
+            try
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+                for (var k = 0; reader.Read() && reader.TokenType == JsonTokenType.PropertyName; k++)
+                {
+                    // Lines usually repeat the same keys in the same order: compare bytes before making a string.
+                    if (reader.ValueIsEscaped || k >= _utf8.Count || !reader.ValueSpan.SequenceEqual(_utf8[k])) Note(reader.GetString()!);
+                    reader.Skip();
+                }
+                if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0) return false;
+                return !reader.Read(); // anything after the object (other than white space) throws
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+
+        void Note(string name)
+        {
+            if (!_seen.Add(name)) return;
+            _names.Add(name);
+            _utf8.Add(Encoding.UTF8.GetBytes(name));
+        }
     }
 
     /// <summary>The non-blank physical lines of a stream (number, text without its line ending), numbered from <paramref name="firstLine"/>.</summary>

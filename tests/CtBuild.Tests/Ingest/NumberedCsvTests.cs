@@ -120,7 +120,34 @@ public sealed class NumberedCsvTests : IDisposable
         var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
 
         Assert.Equal(3, result.Records);
-        Assert.Equal("1\u0001{\"a\": 1}\n\n3\u0001{\"a\": \"x,y\"}\r\n4\u0001{not json}", File.ReadAllText(result.Path));
+        Assert.Equal("1\u0001{\"a\": 1}\n\n3\u0001{\"a\": \"x,y\"}\r\n-4\u0001{not json}", File.ReadAllText(result.Path));
+    }
+
+    [Fact]
+    public void Json_lines_numbering_finds_the_keys_in_order_and_marks_every_line_that_is_not_one_object()
+    {
+        var path = Path.Combine(_tmp.Root, "b.jsonl");
+        var lines = new[]
+        {
+            "{\"id\": 1, \"nested\": {\"deep\": [1, {\"x\": 2}]}, \"c\\u00e9\": \"a\"}", // 1 object; an escaped key
+            "{\"nested\": null, \"id\": 2, \"late\": true}",                            // 2 object, keys in another order, one new key
+            "[1, 2]",                                                                     // 3 an array
+            "{\"id\": 3} {\"id\": 4}",                                                    // 4 two objects
+            "{\"id\": 5,}",                                                               // 5 a trailing comma
+            "{\"id\": ",                                                                 // 6 cut short
+            "42",                                                                         // 7 a number
+            "   ",                                                                        // 8 white space only
+            "{\"id\": 6, \"s\": \"" + new string('x', 3_000_000) + "\"}",                 // 9 longer than the copy's buffer
+        };
+        File.WriteAllText(path, string.Join("\n", lines) + "\n");
+        var file = new RawFile("b.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
+
+        var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
+
+        Assert.Equal(["id", "nested", "c\u00e9", "late", "s"], result.JsonKeys);
+        var numbers = File.ReadAllLines(result.Path).Select(l => l[..l.IndexOf('\u0001')]).ToList();
+        Assert.Equal(["1", "2", "-3", "-4", "-5", "-6", "-7", "-8", "9"], numbers);
+        Assert.Equal(lines, File.ReadAllLines(result.Path).Select(l => l[(l.IndexOf('\u0001') + 1)..]));
     }
 
     [Fact]

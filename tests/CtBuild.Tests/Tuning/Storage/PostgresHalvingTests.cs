@@ -19,6 +19,7 @@ public sealed class PostgresHalvingTests(PostgresServer server) : IClassFixture<
         var a = new Study(Space, new PrunedRankingSampler(new RandomSampler(3)), poolA, Identity) { Pruner = Halving };
         var b = new Study(Space, new PrunedRankingSampler(new RandomSampler(3)), poolB, Identity) { Pruner = Halving };
         using var bDone = new ManualResetEventSlim();
+        using var aHolding = new ManualResetEventSlim();
         bool bFinishedWhileAWaited = false;
         int held = 0;
 
@@ -28,7 +29,7 @@ public sealed class PostgresHalvingTests(PostgresServer server) : IClassFixture<
             double value = 0;
             Halving.Climb(trial, rung =>
             {
-                if (rung == 0 && Interlocked.Exchange(ref held, 1) == 0) { bFinishedWhileAWaited = bDone.Wait(TimeSpan.FromSeconds(30)); value = 0.01; }
+                if (rung == 0 && Interlocked.Exchange(ref held, 1) == 0) { aHolding.Set(); bFinishedWhileAWaited = bDone.Wait(TimeSpan.FromSeconds(30)); value = 0.01; }
                 else value = trial.GetDouble("x") * (0.8 + 0.1 * rung);
                 return (value, 0);
             });
@@ -36,6 +37,8 @@ public sealed class PostgresHalvingTests(PostgresServer server) : IClassFixture<
         }, new StudyOptions { MaxEvals = 12, Parallelism = 1, WaitForOtherWorkers = true }));
         var workerB = Task.Run(() => b.Optimize((trial, _) =>
         {
+            // B's trials start only once A holds its own, or B (started second, yet sometimes first) could run all 12.
+            Assert.True(aHolding.Wait(TimeSpan.FromSeconds(30)), "worker A never started a trial");
             double value = 0;
             Halving.Climb(trial, rung => (value = 0.5 + 0.4 * trial.GetDouble("x") + 0.01 * rung, 0));
             bDone.Set();
