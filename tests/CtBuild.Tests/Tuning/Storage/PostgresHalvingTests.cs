@@ -35,10 +35,10 @@ public sealed class PostgresHalvingTests(PostgresServer server) : IClassFixture<
             });
             return new TrialOutcome(value);
         }, new StudyOptions { MaxEvals = 12, Parallelism = 1, WaitForOtherWorkers = true }));
-        var workerB = Task.Run(() => b.Optimize((trial, _) =>
+        var workerB = Task.Run(() => b.Optimize((trial, token) =>
         {
             // B's trials start only once A holds its own, or B (started second, yet sometimes first) could run all 12.
-            Assert.True(aHolding.Wait(TimeSpan.FromSeconds(30)), "worker A never started a trial");
+            Assert.True(aHolding.Wait(TimeSpan.FromSeconds(30), token), "worker A never started a trial");
             double value = 0;
             Halving.Climb(trial, rung => (value = 0.5 + 0.4 * trial.GetDouble("x") + 0.01 * rung, 0));
             bDone.Set();
