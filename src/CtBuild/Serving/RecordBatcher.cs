@@ -21,7 +21,6 @@ public sealed class RecordBatcher : IAsyncDisposable
     sealed record Pending(IReadOnlyList<string?[]> Records, FeatureSignature Signature, TaskCompletionSource<FeaturesResult> Done);
 
     readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false });
-    readonly ContractPrecheck _precheck;
     readonly Task[] _workers;
     long _queries;
     long _requests;
@@ -31,7 +30,6 @@ public sealed class RecordBatcher : IAsyncDisposable
 
     public RecordBatcher(PredictionContract contract, int workers)
     {
-        _precheck = new ContractPrecheck(contract.Ingest);
         // Sessions open here, so a contract or features SQL that DuckDB rejects fails the server's start.
         var sessions = Enumerable.Range(0, workers).Select(_ => new RecordSession(contract)).ToList();
         _workers = sessions.Select(s => Task.Factory.StartNew(() => Work(s), TaskCreationOptions.LongRunning)).ToArray();
@@ -70,7 +68,7 @@ public sealed class RecordBatcher : IAsyncDisposable
         var together = new List<Pending>(group.Count);
         foreach (var pending in group)
         {
-            if (_precheck.SurelyPass(pending.Records)) together.Add(pending);
+            if (session.SurelyPass(pending.Records)) together.Add(pending);
             else Complete(session, [pending], judge: true);
         }
         if (together.Count > 0) Complete(session, together, judge: false);

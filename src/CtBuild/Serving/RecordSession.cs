@@ -28,6 +28,8 @@ public sealed class RecordSession : IDisposable
     readonly DuckDBCommand _judge;
     readonly DuckDBCommand _insertOne;
     readonly Dictionary<string, DuckDBCommand> _features = [];
+    FeatureSignature? _lastSignature;
+    DuckDBCommand? _lastFeatures;
 
     public RecordSession(PredictionContract contract)
     {
@@ -71,8 +73,11 @@ public sealed class RecordSession : IDisposable
     public RecordViolation? Load(IReadOnlyList<string?[]> records)
     {
         Append(records);
-        return _precheck.SurelyPass(records) ? null : Judge();
+        return SurelyPass(records) ? null : Judge();
     }
+
+    /// <summary>True when <see cref="ContractPrecheck"/> finds every record surely good (no DuckDB judging needed).</summary>
+    public bool SurelyPass(IReadOnlyList<string?[]> records) => _precheck.SurelyPass(records);
 
     /// <summary>Loads the records and judges them in DuckDB only (what <see cref="Load"/> falls back to).</summary>
     public RecordViolation? LoadAndJudgeInDuckDb(IReadOnlyList<string?[]> records)
@@ -122,8 +127,14 @@ public sealed class RecordSession : IDisposable
     /// <summary>The model inputs of the loaded records, in order.</summary>
     public List<ModelInputRow> Features(FeatureSignature signature, int count)
     {
-        var sql = _contract.FeaturesQuery(signature);
-        if (!_features.TryGetValue(sql, out var command)) _features[sql] = command = Prepare($"ctb_features_{_features.Count}", sql);
+        // The served model's signature is one object until a swap: its statement is found without rebuilding the SQL.
+        if (!ReferenceEquals(signature, _lastSignature))
+        {
+            var sql = _contract.FeaturesQuery(signature);
+            if (!_features.TryGetValue(sql, out var prepared)) _features[sql] = prepared = Prepare($"ctb_features_{_features.Count}", sql);
+            (_lastSignature, _lastFeatures) = (signature, prepared);
+        }
+        var command = _lastFeatures!;
         var rows = new List<ModelInputRow>(count);
         using (var reader = command.ExecuteReader())
             while (reader.Read()) rows.Add(ModelInput.ReadFeatures(reader, 0, signature));
