@@ -237,6 +237,13 @@ public sealed class BenchWorkersSettings : WorkspaceSettings
 
     [CommandOption("--trials <N>")] [Description("Trials in the study (default 40).")]
     public int Trials { get; init; } = 40;
+
+    [CommandOption("--rows <N>")] [Description("Train on this many rows drawn in turn from the raw CSV files, each with a fresh key (default: the raw files as they are), e.g. 300000 for trials as long as on a bigger dataset.")]
+    public long? Rows { get; init; }
+
+    public override ValidationResult Validate() =>
+        Trials < 1 ? ValidationResult.Error("--trials must be at least 1")
+        : Rows is < 1000 ? ValidationResult.Error("--rows must be at least 1000") : base.Validate();
 }
 
 /// <summary><c>ctb bench workers</c>: one study run by 1, 2, … `ctb tune worker` processes on PostgreSQL, and the storage's cost per trial.</summary>
@@ -251,7 +258,7 @@ public sealed class BenchWorkersCommand : Command<BenchWorkersSettings>
         var counts = settings.Workers.Split(',').Select(w => int.TryParse(w, out var n) && n >= 1 ? n
             : throw new ConfigException($"--workers takes whole numbers >= 1 separated by commas, e.g. 1,2; got '{settings.Workers}'.")).ToList();
         var log = new Progress<string>(m => Console.Error.WriteLine(m));
-        var result = CtBuild.Tuning.Benchmarks.WorkerScalingBenchmark.Run(ws, storage!, counts, settings.Trials, StartSelf, log);
+        var result = CtBuild.Tuning.Benchmarks.WorkerScalingBenchmark.Run(ws, storage!, counts, settings.Trials, StartSelf, log, settings.Rows);
         settings.Print(result, () => Console.WriteLine(result.Format()));
         return 0;
     }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CtBuild.Configuration;
 using CtBuild.Pipeline;
+using CtBuild.Storage;
 
 namespace CtBuild.Tuning.Benchmarks;
 
@@ -15,12 +16,14 @@ namespace CtBuild.Tuning.Benchmarks;
 public sealed record WorkerRun(int Workers, double Seconds, double TrialSpanSeconds, int Trials, int DistinctWorkers);
 
 /// <summary>What <see cref="WorkerScalingBenchmark"/> measured.</summary>
-public sealed record WorkerScalingResult(int Trials, IReadOnlyList<WorkerRun> Runs, int OverheadStudySize, double OverheadMilliseconds, string Storage)
+public sealed record WorkerScalingResult(int Trials, IReadOnlyList<WorkerRun> Runs, int OverheadStudySize, double OverheadMilliseconds, string Storage,
+    long? Rows = null)
 {
     public string Format()
     {
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"The same {Trials}-trial study (random sampler, one seed: the same trials every time) on {Storage}, each worker a `ctb tune worker --threads 1` process:");
+        var data = Rows is { } n ? $"{n:N0} rows drawn from the workspace's raw files" : "the workspace's raw files";
+        text.AppendLine(CultureInfo.InvariantCulture, $"The same {Trials}-trial study on {data} (random sampler, one seed: the same trials every time) on {Storage}, each worker a `ctb tune worker --threads 1` process:");
         var baseline = Runs[0];
         foreach (var run in Runs)
             text.AppendLine(CultureInfo.InvariantCulture,
@@ -36,17 +39,20 @@ public sealed record WorkerScalingResult(int Trials, IReadOnlyList<WorkerRun> Ru
 /// <c>ctb bench workers</c>: the same study run by 1, 2, … worker processes on one study storage (PostgreSQL), and the
 /// storage's own cost per trial. It makes a scratch copy of the workspace (config, features SQL, raw files) whose Tune
 /// is set to the random sampler, so every run trains the very same trials and only the number of workers differs.
+/// With <c>rows</c>, the scratch workspace's raw data is that many rows drawn in turn from the workspace's raw CSV
+/// files, each with a fresh key: trials as long as on a bigger dataset, where the fixed costs of a worker process (start,
+/// JIT, data load) weigh less.
 /// </summary>
 public static class WorkerScalingBenchmark
 {
     /// <param name="startWorker">Starts <c>ctb</c> with these arguments in this folder (the CLI knows how to start itself).</param>
     public static WorkerScalingResult Run(Workspace ws, string storage, IReadOnlyList<int> workerCounts, int trials,
-        Func<string, IReadOnlyList<string>, Process> startWorker, IProgress<string>? log = null)
+        Func<string, IReadOnlyList<string>, Process> startWorker, IProgress<string>? log = null, long? rows = null)
     {
         var scratch = Directory.CreateTempSubdirectory("ctb-bench-workers-").FullName;
         try
         {
-            var copy = ScratchWorkspace(ws, scratch, trials);
+            var copy = ScratchWorkspace(ws, scratch, trials, rows);
             var context = new StageContext(copy, new MemoryLog(), new RunOptions());
             foreach (var stage in PipelineDefinition.UpTo("split")) StageRunner.Run(stage, context);
             log?.Report($"scratch workspace ready in {scratch}");
@@ -73,7 +79,7 @@ public static class WorkerScalingBenchmark
                 server.DeleteStudy(study);
             }
             var (size, ms) = Overhead(server, tag);
-            return new WorkerScalingResult(trials, runs, size, ms, server.Url.ToString());
+            return new WorkerScalingResult(trials, runs, size, ms, server.Url.ToString(), rows);
         }
         finally
         {
@@ -103,7 +109,7 @@ public static class WorkerScalingBenchmark
         return (size, ms);
     }
 
-    static Workspace ScratchWorkspace(Workspace ws, string scratch, int trials)
+    static Workspace ScratchWorkspace(Workspace ws, string scratch, int trials, long? rows)
     {
         var config = JsonNode.Parse(File.ReadAllText(ws.ConfigPath), documentOptions: new JsonDocumentOptions
         {
@@ -123,7 +129,25 @@ public static class WorkerScalingBenchmark
         File.Copy(ws.Resolve(sql), Path.Combine(scratch, sql));
         var raw = Path.Combine(scratch, "data", "raw");
         Directory.CreateDirectory(raw);
-        foreach (var file in Directory.EnumerateFiles(ws.RawDir)) File.Copy(file, Path.Combine(raw, Path.GetFileName(file)));
+        var files = Directory.EnumerateFiles(ws.RawDir).Order(StringComparer.Ordinal).ToList();
+        if (rows is { } n) WriteRows(ws, files, Path.Combine(raw, "rows.csv"), n);
+        else foreach (var file in files) File.Copy(file, Path.Combine(raw, Path.GetFileName(file)));
         return Workspace.Load(Path.Combine(scratch, "ctbuild.json"), null);
+    }
+
+    /// <summary>The raw rows again and again, values as delivered, until there are <paramref name="rows"/>; the key is the row's number.</summary>
+    internal static void WriteRows(Workspace ws, IReadOnlyList<string> files, string output, long rows)
+    {
+        var csv = files.Where(f => f.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".csv.gz", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (csv.Count == 0 || csv.Count != files.Count)
+            throw new ConfigException($"--rows draws rows from raw CSV files, but {ws.RawDir} holds {(csv.Count == 0 ? "none" : "other files too")}; run the benchmark without --rows.");
+        using var db = DuckDb.Open();
+        var source = $"read_csv([{string.Join(", ", csv.Select(DuckDb.Literal))}], header = true, all_varchar = true, union_by_name = true)";
+        var count = db.Scalar<long>($"SELECT count(*) FROM {source}");
+        if (count == 0) throw new ConfigException($"--rows draws rows from the raw files in {ws.RawDir}, but they hold no rows.");
+        var copies = (rows + count - 1) / count;
+        var key = ws.Config.Ingest.Key is { } k ? $" REPLACE (CAST(row_number() OVER () AS VARCHAR) AS {DuckDb.Ident(k)})" : "";
+        db.Exec($"COPY (SELECT *{key} FROM (SELECT t.* FROM range({copies}) copies, {source} t ORDER BY copies.range) LIMIT {rows}) " +
+                $"TO {DuckDb.Literal(output)} (HEADER, DELIMITER ',')");
     }
 }
