@@ -33,13 +33,15 @@ echo "load after:  $(uptime | sed 's/.*load average: //')"
 grep -E '^[a-z]+ +ran ' "$ws/run.log"
 awk '{ printf "ctb run --force: %.1f s wall, %.1f CPU-seconds (user %.1f + sys %.1f)\n", $1, $2 + $3, $2, $3 }' "$ws/time"
 # Per trainer: trials, training seconds (sum, median, max) and the best valid AUC, from the candidate record.
-python3 - "$ws/.ctb/candidate/candidate.json" <<'PY'
+grep -E '^tune: trained best' "$ws/run.log" || true
+python3 - "$ws/.ctb/candidate/candidate.json" "$ws/.ctb/decision/decision.json" <<'PY'
 import json, statistics, sys
 c = json.load(open(sys.argv[1]))
+test = json.load(open(sys.argv[2]))["decision"]["candidate"]
 by = {}
 for t in c["trials"]: by.setdefault(t["trainer"], []).append(t)
 for name, ts in by.items():
     s = [t["seconds"] for t in ts]; v = [t["validAuc"] for t in ts if t["validAuc"] is not None]
     print(f"  {name:24} {len(ts):3} trials  {sum(s):6.1f} s in all, median {statistics.median(s):.2f} s, max {max(s):.2f} s  best valid AUC {max(v) if v else float('nan'):.4f}")
-print(f"  candidate: trial #{c['trialNumber']} {c['trainer']} valid AUC {c['validAuc']:.4f}, trained on {c.get('trainedOn', 'train')} ({c.get('trainedRows', 0)} rows)")
+print(f"  candidate: trial #{c['trialNumber']} {c['trainer']} valid AUC {c['validAuc']:.4f}, trained on {c.get('trainedOn', 'train')} ({c.get('trainedRows', 0)} rows); test AUC {test['auc']:.6f} on {test['rows']} rows")
 PY
