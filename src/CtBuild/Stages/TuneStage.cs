@@ -117,9 +117,11 @@ public sealed class TuneStage : Stage
                 run.LogMetric("valid_logloss", logLoss);
                 run.LogMetric("training_seconds", seconds);
                 if (!double.IsFinite(auc)) throw new InvalidOperationException($"validation AUC is {auc}");
-                // Keep the model of a trial that is the best so far, so a resumed study can make it the candidate.
-                lock (bestLock)
-                    if (study.BestTrial is not { } sofar || auc > sofar.Value) artifacts.SaveModel(trial.Number, model!, trainer.FeaturizedSchema);
+                // Keep the model of a trial that is the best so far, so a resumed study can make it the candidate (with
+                // tune.refit the candidate is trained afresh, so no trial model is written).
+                if (!cfg.Refit)
+                    lock (bestLock)
+                        if (study.BestTrial is not { } sofar || auc > sofar.Value) artifacts.SaveModel(trial.Number, model!, trainer.FeaturizedSchema);
                 run.End(RunStatus.Finished);
                 return new TrialOutcome(auc, new Dictionary<string, double> { ["logloss"] = logLoss }, model) { Cost = seconds };
             }
