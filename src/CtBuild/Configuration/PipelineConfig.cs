@@ -144,6 +144,11 @@ public sealed record TuneConfig
     /// <summary>Try each trainer first in a cheap configuration (few trees, leaves, iterations) before random trials.</summary>
     public bool CostAwareStart { get; init; } = true;
     /// <summary>
+    /// The candidate is the chosen configuration trained once more on the train and valid rows together (the choice is
+    /// made on valid alone; test stays unseen). False keeps the best trial's own model, trained on train only.
+    /// </summary>
+    public bool Refit { get; init; } = true;
+    /// <summary>
     /// Where the study's trials live: unset = the state folder; a shared folder; or <c>postgresql://user@host:5432/db</c>
     /// for workers on many machines (<c>CTB_TUNE_STORAGE</c> overrides it, so a server URL can stay out of git).
     /// </summary>

@@ -195,8 +195,9 @@ public static class WorkspaceInit
                       "LightGbm": {
                         "numberOfLeaves": "int(8, 64)",
                         "learningRate": "loguniform(0.02, 0.3)",
-                        "numberOfIterations": "int(50, 300, 25)",
-                        "minimumExampleCountPerLeaf": "int(5, 50)"
+                        "numberOfIterations": "int(50, 500, 25)",
+                        "minimumExampleCountPerLeaf": "int(5, 100)",
+                        "featureFraction": "uniform(0.5, 1)"
                       },
                       "LbfgsLogisticRegression": {
                         "l2Regularization": "loguniform(1e-4, 1)"

@@ -18,7 +18,7 @@ namespace CtBuild.Stages;
 public sealed class TuneStage : Stage
 {
     public override string Name => "tune";
-    public override string CodeVersion => "tune/3";
+    public override string CodeVersion => "tune/4";
 
     public override StageInputs Inputs(StageContext context)
     {
@@ -58,6 +58,7 @@ public sealed class TuneStage : Stage
             ? $"tune: successive halving off (tune.fidelity \"{cfg.Fidelity}\"" + (cfg.Fidelity == "auto" ? $", {train.Rows.Count} train rows < {SuccessiveHalving.AutoThreshold}" : "") + ")"
             : $"tune: successive halving on rungs {halving} of the train rows ({string.Join(" / ", trainer.RungRowCounts)} rows), the best 1/{halving.ReductionFactor} go on");
         var parallelism = cfg.Parallelism == 0 ? Environment.ProcessorCount : cfg.Parallelism;
+        int? trialThreads = worker?.Threads ?? (parallelism > 1 ? 1 : null);
         var store = TrackingStore.Open(ws.TrackingDir);
         var code = Tracking.CodeVersion.Detect(ws.Root);
         var splitsDigest = splits.CommitInfo?.ContentDigest ?? "";
@@ -106,7 +107,7 @@ public sealed class TuneStage : Stage
                 (double, double) FitRung(int? rung)
                 {
                     var clock = System.Diagnostics.Stopwatch.StartNew();
-                    (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: worker?.Threads ?? (parallelism > 1 ? 1 : null)), cfg.Seed + trial.Number, rung, token);
+                    (model, auc, logLoss) = trainer.Fit(ml => TrainerCatalog.Create(ml, trial.Params, threads: trialThreads), cfg.Seed + trial.Number, rung, token);
                     var spent = clock.Elapsed.TotalSeconds;
                     if (rung is { } r) LogRung(run, trial, r, auc, logLoss, spent);
                     return (auc, spent);
@@ -116,9 +117,11 @@ public sealed class TuneStage : Stage
                 run.LogMetric("valid_logloss", logLoss);
                 run.LogMetric("training_seconds", seconds);
                 if (!double.IsFinite(auc)) throw new InvalidOperationException($"validation AUC is {auc}");
-                // Keep the model of a trial that is the best so far, so a resumed study can make it the candidate.
-                lock (bestLock)
-                    if (study.BestTrial is not { } sofar || auc > sofar.Value) artifacts.SaveModel(trial.Number, model!, trainer.FeaturizedSchema);
+                // Keep the model of a trial that is the best so far, so a resumed study can make it the candidate (with
+                // tune.refit the candidate is trained afresh, so no trial model is written).
+                if (!cfg.Refit)
+                    lock (bestLock)
+                        if (study.BestTrial is not { } sofar || auc > sofar.Value) artifacts.SaveModel(trial.Number, model!, trainer.FeaturizedSchema);
                 run.End(RunStatus.Finished);
                 return new TrialOutcome(auc, new Dictionary<string, double> { ["logloss"] = logLoss }, model) { Cost = seconds };
             }
@@ -190,8 +193,17 @@ public sealed class TuneStage : Stage
         }
 
         // The candidate: featurizer + best trainer, saved with its record; written last so a crash never leaves a half candidate.
-        var bestModel = best.Attachment as Microsoft.ML.ITransformer ?? artifacts.LoadModel(new Microsoft.ML.MLContext(cfg.Seed), best.Number);
-        if (bestModel is null)
+        // With tune.refit the chosen configuration learns from the valid rows too (the choice is already made on them).
+        // It trains on the trials' threads: LightGBM's threads spin while they wait, so on a busy machine more of them
+        // cost far more CPU than they save (README "Tuning").
+        var bestModel = cfg.Refit ? null : best.Attachment as Microsoft.ML.ITransformer ?? artifacts.LoadModel(new Microsoft.ML.MLContext(cfg.Seed), best.Number);
+        if (cfg.Refit)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            bestModel = trainer.FitOnTrainAndValid(ml => TrainerCatalog.Create(ml, best.Params, threads: trialThreads), cfg.Seed + best.Number);
+            context.Log.Info($"tune: trained best trial #{best.Number}'s configuration on train and valid ({trainer.TrainAndValidRowCount} rows) as the candidate in {clock.Elapsed.TotalSeconds:0.0}s");
+        }
+        else if (bestModel is null)
         {
             context.Log.Info($"tune: the model of best trial #{best.Number} was not kept; training it once more");
             bestModel = trainer.Fit(ml => TrainerCatalog.Create(ml, best.Params), cfg.Seed + best.Number).Model;
@@ -213,7 +225,11 @@ public sealed class TuneStage : Stage
             }).ToList();
         var candidate = new CandidateModel(bestRunId, tuningRun.RunId, best.Number, trials.First(t => t.Number == best.Number).Trainer,
             trials.First(t => t.Number == best.Number).Params, best.Value!.Value, best.Metrics.GetValueOrDefault("logloss"),
-            splits.Version, splitsDigest, signature, sha, importance, trials, cfg.Sampler, result.StopReason.ToString(), DateTimeOffset.UtcNow);
+            splits.Version, splitsDigest, signature, sha, importance, trials, cfg.Sampler, result.StopReason.ToString(), DateTimeOffset.UtcNow)
+        {
+            TrainedOn = cfg.Refit ? "train+valid" : "train",
+            TrainedRows = cfg.Refit ? trainer.TrainAndValidRowCount : train.Rows.Count,
+        };
         candidate.Write(ws.CandidateDir);
 
         if (bestRunId.Length > 0) store.SetTag(bestRunId, "candidate", "true");
@@ -228,7 +244,7 @@ public sealed class TuneStage : Stage
         var timedOut = result.Trials.Count(t => t.State == TrialState.TimedOut);
         var prunedCount = result.Trials.Count(t => t.State == TrialState.Pruned);
         return StageOutputs.Of(
-            $"{result.Trials.Count} trials ({failed} failed, {timedOut} timed out{(halving is null ? "" : $", {prunedCount} pruned")}, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}",
+            $"{result.Trials.Count} trials ({failed} failed, {timedOut} timed out{(halving is null ? "" : $", {prunedCount} pruned")}, stopped by {result.StopReason}); best #{best.Number} {candidate.Trainer} valid AUC {best.Value:0.0000}{(cfg.Refit ? ", refit on train+valid" : "")}",
             ("candidate.sha256", sha), ("candidate.run", bestRunId), ("tuning.run", tuningRun.RunId));
     }
 

@@ -24,6 +24,13 @@ public sealed record CandidateModel(
     string StopReason,
     DateTimeOffset Created)
 {
+    /// <summary>The rows the candidate's trainer learnt from: <c>train</c> (the best trial's own model) or
+    /// <c>train+valid</c> (its configuration trained once more on both, <c>tune.refit</c>).</summary>
+    public string TrainedOn { get; init; } = "train";
+
+    /// <summary>How many rows that was.</summary>
+    public int TrainedRows { get; init; }
+
     public const string ModelFile = "model.zip";
     public const string RecordFile = "candidate.json";
 

@@ -14,6 +14,8 @@ public sealed class TrialTrainer
     readonly IDataView _train;
     readonly IDataView _valid;
     readonly IReadOnlyList<IDataView> _rungs;
+    readonly ModelInput _trainInput;
+    readonly ModelInput _validInput;
 
     public ITransformer Featurizer { get; }
     public DataViewSchema InputSchema { get; }
@@ -22,6 +24,8 @@ public sealed class TrialTrainer
     /// <param name="rungRows">For successive halving, the training-row indices of each rung but the last (which is all rows).</param>
     public TrialTrainer(ModelInput train, ModelInput valid, int seed, IReadOnlyList<int[]>? rungRows = null)
     {
+        _trainInput = train;
+        _validInput = valid;
         var ml = new MLContext(seed);
         var trainView = train.ToDataView(ml);
         InputSchema = trainView.Schema;
@@ -67,6 +71,21 @@ public sealed class TrialTrainer
         var metrics = ml.BinaryClassification.Evaluate(model.Transform(_valid), labelColumnName: nameof(ModelInputRow.Label));
         return (model, metrics.AreaUnderRocCurve, metrics.LogLoss);
     }
+
+    /// <summary>
+    /// Fits the trainer built by <paramref name="build"/> on the train and valid rows together (train first), through
+    /// the featurizer fitted on train, so the chain is the same shape as a trial's. Nothing is left to score it on but
+    /// test, so it returns the model alone.
+    /// </summary>
+    public ITransformer FitOnTrainAndValid(Func<MLContext, IEstimator<ITransformer>> build, int seed)
+    {
+        var ml = new MLContext(seed);
+        var rows = new ModelInput([.. _trainInput.Rows, .. _validInput.Rows], _trainInput.Signature);
+        return build(ml).Fit(ml.Data.Cache(Featurizer.Transform(rows.ToDataView(ml))));
+    }
+
+    /// <summary>Rows the train and valid splits hold together: what <see cref="FitOnTrainAndValid"/> learns from.</summary>
+    public int TrainAndValidRowCount => _trainInput.Rows.Count + _validInput.Rows.Count;
 
     /// <summary>The full model: featurizer then trainer, as one chain that scores raw <see cref="ModelInputRow"/>s.</summary>
     public ITransformer Chain(ITransformer trainerModel) => new TransformerChain<ITransformer>(Featurizer, trainerModel);

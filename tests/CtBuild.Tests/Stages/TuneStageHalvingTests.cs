@@ -7,7 +7,7 @@ using Microsoft.ML;
 
 namespace CtBuild.Tests.Stages;
 
-/// <summary>Tune with successive halving: rung trials are tracked and reported, and the candidate is trained on all rows.</summary>
+/// <summary>Tune with successive halving: rung trials are tracked and reported, and the candidate is trained on all train and valid rows.</summary>
 public sealed class TuneStageHalvingTests : IDisposable
 {
     readonly TempWorkspace _ws = new TempWorkspace()
@@ -19,7 +19,7 @@ public sealed class TuneStageHalvingTests : IDisposable
     public void Dispose() => _ws.Dispose();
 
     [Fact]
-    public void Rungs_are_tracked_runs_pruned_trials_are_recorded_and_the_candidate_is_trained_on_all_train_rows()
+    public void Rungs_are_tracked_runs_pruned_trials_are_recorded_and_the_candidate_is_trained_on_all_train_and_valid_rows()
     {
         var context = _ws.Context(new RunOptions { NoCommit = true });
         foreach (var stage in PipelineDefinition.Stages) StageRunner.Run(stage, context);
@@ -37,7 +37,8 @@ public sealed class TuneStageHalvingTests : IDisposable
             Assert.Equal(t.ValidAuc, t.Rungs![^1].ValidAuc);
         });
 
-        // The candidate is the best completed trial's model as trained on every training row, not on a rung's share.
+        // The best trial's value is its model trained on every training row, not on a rung's share; the candidate is
+        // that configuration trained once more on train and valid (tune.refit, on by default).
         var best = candidate.Trials.Single(t => t.Number == candidate.TrialNumber);
         Assert.Equal("Complete", best.State);
         var ml = new MLContext(1);
@@ -45,9 +46,11 @@ public sealed class TuneStageHalvingTests : IDisposable
         var refit = new TrialTrainer(train, valid, ws.Config.Tune.Seed);
         var studyName = TrackingStore.Open(ws.TrackingDir, readOnly: true).GetRun(candidate.TuningRunId).Tags["study"];
         var parameters = new CtBuild.Tuning.FileStudyStorage(Path.Combine(ws.StateDir, "studies")).Trials(studyName).Single(t => t.Number == best.Number).Params;
-        var full = refit.Fit(m => TrainerCatalog.Create(m, parameters), ws.Config.Tune.Seed + best.Number).Model;
-        Assert.Equal(ModelScoring.Score(refit.Chain(full), valid), scores);
-        Assert.Equal(best.ValidAuc!.Value, CtBuild.Evaluation.Auc.Compute(valid.Labels, scores), 9);
+        var onTrain = refit.Fit(m => TrainerCatalog.Create(m, parameters), ws.Config.Tune.Seed + best.Number).Model;
+        Assert.Equal(best.ValidAuc!.Value, CtBuild.Evaluation.Auc.Compute(valid.Labels, ModelScoring.Score(refit.Chain(onTrain), valid)), 9);
+        var onBoth = refit.FitOnTrainAndValid(m => TrainerCatalog.Create(m, parameters), ws.Config.Tune.Seed + best.Number);
+        Assert.Equal(ModelScoring.Score(refit.Chain(onBoth), valid), scores);
+        Assert.Equal(("train+valid", train.Rows.Count + valid.Rows.Count), (candidate.TrainedOn, candidate.TrainedRows));
 
         // Every rung result is a tracked run under its trial's run.
         var store = TrackingStore.Open(ws.TrackingDir, readOnly: true);
