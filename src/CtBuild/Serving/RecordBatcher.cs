@@ -71,7 +71,32 @@ public sealed class RecordBatcher : IAsyncDisposable
             if (session.SurelyPass(pending.Records)) together.Add(pending);
             else Complete(session, [pending], judge: true);
         }
+        // A single record is cheapest alone (RecordSession.FeaturesOfOne); loading records costs as much as a few such
+        // statements, so only when more single records wait than that do they share one load and query.
+        if (together.Count(p => p.Records.Count == 1) <= MaxAlone)
+        {
+            foreach (var single in together.Where(p => p.Records.Count == 1)) CompleteAlone(session, single);
+            together.RemoveAll(p => p.Records.Count == 1);
+        }
         if (together.Count > 0) Complete(session, together, judge: false);
+    }
+
+    /// <summary>Up to this many waiting single-record requests are answered one by one.</summary>
+    public const int MaxAlone = 4;
+
+    void CompleteAlone(RecordSession session, Pending pending)
+    {
+        try
+        {
+            var row = session.FeaturesOfOne(pending.Records[0], pending.Signature);
+            Interlocked.Increment(ref _queries);
+            Interlocked.Increment(ref _requests);
+            pending.Done.SetResult(new FeaturesResult([row], null));
+        }
+        catch (Exception e)
+        {
+            pending.Done.TrySetException(e);
+        }
     }
 
     void Complete(RecordSession session, List<Pending> requests, bool judge)
