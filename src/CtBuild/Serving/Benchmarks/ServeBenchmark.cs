@@ -107,6 +107,7 @@ public static class ServeBenchmark
             await OpenLoop(http, single, rate, 1);
         }
         while (System.Runtime.JitInfo.GetCompiledMethodCount() - compiled > WarmMethodsPerSecond && warmUp.Elapsed < MaxWarmUp);
+        warmUp.Stop();
 
         var counts = server.Batcher.Counts;
         var serverSingle = await OpenLoop(http, single, rate, seconds);
@@ -122,7 +123,7 @@ public static class ServeBenchmark
     /// <summary>The warm-up ends after a second that compiled at most this many methods (or at <see cref="MaxWarmUp"/>).</summary>
     const int WarmMethodsPerSecond = 10;
 
-    static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(20);
 
     /// <summary>The first records of the raw table, as the JSON objects a client would send (no label).</summary>
     static List<string> SampleRecords(Workspace ws, PredictionContract contract, int count)
