@@ -47,7 +47,11 @@ public sealed class PredictionContract
 
     /// <summary>The view <c>raw</c> over <paramref name="typedRows"/> (typed contract columns), with the label as NULL.</summary>
     public void CreateRawView(DuckDBConnection db, string typedRows, bool hasLabel = false) =>
-        db.Exec($"CREATE OR REPLACE TEMP VIEW raw AS SELECT *{(hasLabel ? "" : $", NULL::VARCHAR AS {Ident(LabelColumn)}")} FROM ({typedRows})");
+        db.Exec($"CREATE OR REPLACE TEMP VIEW raw AS {RawSql(typedRows, hasLabel)}");
+
+    /// <summary>What the view <c>raw</c> selects over <paramref name="typedRows"/>.</summary>
+    public string RawSql(string typedRows, bool hasLabel = false) =>
+        $"SELECT *{(hasLabel ? "" : $", NULL::VARCHAR AS {Ident(LabelColumn)}")} FROM ({typedRows})";
 
     /// <summary>Fails, naming the columns, when the features SQL over <c>raw</c> does not give every input the model needs.</summary>
     public void CheckSignature(DuckDBConnection db, ServedModel model)

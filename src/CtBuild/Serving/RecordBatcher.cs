@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using CtBuild.Training;
 
 namespace CtBuild.Serving;
@@ -7,62 +7,87 @@ namespace CtBuild.Serving;
 public sealed record FeaturesResult(List<ModelInputRow>? Rows, RecordViolation? Violation);
 
 /// <summary>
-/// Turns requests' records into model inputs on a few DuckDB sessions (one per core), combining the requests that
-/// wait meanwhile into one load and one features query: a query costs about the same CPU for one row as for a hundred,
-/// so under load the cost per request falls instead of requests queueing behind each other. No request waits for a
-/// batch to fill: a worker takes whatever is waiting when it is free. Records the <see cref="ContractPrecheck"/> cannot
-/// pass are judged in DuckDB alone, so a bad record fails its own request only.
+/// Turns requests' records into model inputs on a few DuckDB sessions (one per core). A request's own thread does the
+/// work when a session is free, so an answer waits for no other thread to wake. When every session is busy, the request
+/// waits in a queue, and a thread that frees a session takes everything waiting there, combining the requests into one
+/// load and one features query: a loaded query costs about the same CPU for one row as for a hundred, so under load the
+/// cost per request falls instead of requests queueing behind each other. No request waits for a batch to fill.
+/// Records the <see cref="ContractPrecheck"/> cannot pass are judged in DuckDB alone, so a bad record fails its own
+/// request only.
 /// </summary>
 public sealed class RecordBatcher : IAsyncDisposable
 {
     /// <summary>A batch takes waiting requests up to this many records (a larger request is a batch of its own).</summary>
     public const int MaxBatchRecords = 4096;
 
+    /// <summary>Up to this many waiting single-record requests are answered one by one.</summary>
+    public const int MaxAlone = 4;
+
     sealed record Pending(IReadOnlyList<string?[]> Records, FeatureSignature Signature, TaskCompletionSource<FeaturesResult> Done);
 
-    readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false });
-    readonly Task[] _workers;
+    readonly ConcurrentQueue<Pending> _queue = new();
+    readonly List<RecordSession> _sessions;
+    readonly Stack<RecordSession> _free;
+    readonly object _gate = new(); // guards _free and _closed, and orders an enqueue against closing
+    bool _closed;
     long _queries;
     long _requests;
 
     /// <summary>Features queries run, and the requests they served (their ratio is how much batching saved).</summary>
     public (long Queries, long Requests) Counts => (Interlocked.Read(ref _queries), Interlocked.Read(ref _requests));
 
-    public RecordBatcher(PredictionContract contract, int workers)
+    public RecordBatcher(PredictionContract contract, int sessions)
     {
         // Sessions open here, so a contract or features SQL that DuckDB rejects fails the server's start.
-        var sessions = Enumerable.Range(0, workers).Select(_ => new RecordSession(contract)).ToList();
-        _workers = sessions.Select(s => Task.Factory.StartNew(() => Work(s), TaskCreationOptions.LongRunning)).ToArray();
+        _sessions = Enumerable.Range(0, sessions).Select(_ => new RecordSession(contract)).ToList();
+        _free = new Stack<RecordSession>(_sessions);
     }
 
     /// <summary>The model inputs of <paramref name="records"/> for a model with <paramref name="signature"/>.</summary>
     public Task<FeaturesResult> FeaturesAsync(IReadOnlyList<string?[]> records, FeatureSignature signature)
     {
         var pending = new Pending(records, signature, new TaskCompletionSource<FeaturesResult>(TaskCreationOptions.RunContinuationsAsynchronously));
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            _queue.Enqueue(pending);
+        }
+        Drain(pending.Done.Task);
         return pending.Done.Task;
     }
 
-    void Work(RecordSession session)
+    /// <summary>
+    /// Runs what is waiting on a free session, on this thread, until <paramref name="answered"/> completes (or, without
+    /// it, until nothing waits). Whoever frees a session looks at the queue again, so no request is left behind: what
+    /// still waits when this thread has its own answer goes to a thread-pool thread.
+    /// </summary>
+    void Drain(Task? answered)
     {
-        using (session)
+        while (answered is not { IsCompleted: true } && !_queue.IsEmpty && TryTakeSession(out var session))
         {
-            var batch = new List<Pending>();
-            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-            {
-                batch.Clear();
-                var records = 0;
-                while (records < MaxBatchRecords && _queue.Reader.TryRead(out var next))
-                {
-                    batch.Add(next);
-                    records += next.Records.Count;
-                }
-                foreach (var group in batch.GroupBy(p => p.Signature))
-                    Run(session, group.ToList());
-            }
+            try { RunWaiting(session); }
+            finally { lock (_gate) _free.Push(session); }
         }
+        if (answered is { IsCompleted: true } && !_queue.IsEmpty) ThreadPool.UnsafeQueueUserWorkItem(static b => b.Drain(null), this, preferLocal: false);
     }
 
+    bool TryTakeSession(out RecordSession session)
+    {
+        lock (_gate) return _free.TryPop(out session!);
+    }
+
+    void RunWaiting(RecordSession session)
+    {
+        var batch = new List<Pending>();
+        var records = 0;
+        while (records < MaxBatchRecords && _queue.TryDequeue(out var next))
+        {
+            batch.Add(next);
+            records += next.Records.Count;
+        }
+        foreach (var group in batch.GroupBy(p => p.Signature))
+            Run(session, group.ToList());
+    }
     void Run(RecordSession session, List<Pending> group)
     {
         var together = new List<Pending>(group.Count);
@@ -71,7 +96,29 @@ public sealed class RecordBatcher : IAsyncDisposable
             if (session.SurelyPass(pending.Records)) together.Add(pending);
             else Complete(session, [pending], judge: true);
         }
+        // A single record is cheapest alone (RecordSession.FeaturesOfOne); loading records costs as much as a few such
+        // statements, so only when more single records wait than that do they share one load and query.
+        if (together.Count(p => p.Records.Count == 1) <= MaxAlone)
+        {
+            foreach (var single in together.Where(p => p.Records.Count == 1)) CompleteAlone(session, single);
+            together.RemoveAll(p => p.Records.Count == 1);
+        }
         if (together.Count > 0) Complete(session, together, judge: false);
+    }
+
+    void CompleteAlone(RecordSession session, Pending pending)
+    {
+        try
+        {
+            var row = session.FeaturesOfOne(pending.Records[0], pending.Signature);
+            Interlocked.Increment(ref _queries);
+            Interlocked.Increment(ref _requests);
+            pending.Done.SetResult(new FeaturesResult([row], null));
+        }
+        catch (Exception e)
+        {
+            pending.Done.TrySetException(e);
+        }
     }
 
     void Complete(RecordSession session, List<Pending> requests, bool judge)
@@ -109,7 +156,14 @@ public sealed class RecordBatcher : IAsyncDisposable
     /// <summary>Finishes the requests already queued, then closes the sessions.</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await Task.WhenAll(_workers);
+        lock (_gate) _closed = true;
+        while (true)
+        {
+            lock (_gate)
+                if (_free.Count == _sessions.Count && _queue.IsEmpty) break;
+            Drain(null);
+            await Task.Delay(10);
+        }
+        foreach (var session in _sessions) session.Dispose();
     }
 }

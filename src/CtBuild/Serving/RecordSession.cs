@@ -1,3 +1,4 @@
+using System.Text;
 using CtBuild.Ingest;
 using CtBuild.Storage;
 using CtBuild.Training;
@@ -27,9 +28,14 @@ public sealed class RecordSession : IDisposable
     readonly DuckDBCommand _rollback;
     readonly DuckDBCommand _judge;
     readonly DuckDBCommand _insertOne;
-    readonly Dictionary<string, DuckDBCommand> _features = [];
+    readonly string _oneRecord; // the records CTE of one record whose values are the statement's parameters
+    readonly string _typedRows;
+    readonly Dictionary<string, FeatureStatements> _features = [];
     FeatureSignature? _lastSignature;
-    DuckDBCommand? _lastFeatures;
+    FeatureStatements? _lastFeatures;
+
+    /// <summary>A signature's features query over the loaded records, and over one record given as parameters.</summary>
+    sealed record FeatureStatements(DuckDBCommand Loaded, DuckDBCommand One, string OneName);
 
     public RecordSession(PredictionContract contract)
     {
@@ -43,7 +49,9 @@ public sealed class RecordSession : IDisposable
         var rules = new ContractColumns(contract.Ingest);
         var (column, _, reason) = rules.FirstViolation();
         _db.Exec($"CREATE TEMP VIEW judged AS SELECT _idx, {column} AS _bad_column, {reason} AS _bad_reason FROM records");
-        contract.CreateRawView(_db, $"SELECT {string.Join(", ", columns.Select(c => $"{rules.Typed(c)} AS {Ident(c)}"))} FROM records ORDER BY _idx");
+        _typedRows = $"SELECT {string.Join(", ", columns.Select(c => $"{rules.Typed(c)} AS {Ident(c)}"))} FROM records";
+        contract.CreateRawView(_db, _typedRows + " ORDER BY _idx");
+        _oneRecord = $"SELECT 0 AS _idx, {string.Join(", ", columns.Select((c, i) => $"${i + 1}::VARCHAR AS {Ident(c)}"))}";
         _begin = Command("BEGIN TRANSACTION");
         _rollback = Command("ROLLBACK");
         _begin.ExecuteNonQuery();
@@ -125,16 +133,51 @@ public sealed class RecordSession : IDisposable
     public void CheckSignature(ServedModel model) => _contract.CheckSignature(_db, model);
 
     /// <summary>The model inputs of the loaded records, in order.</summary>
-    public List<ModelInputRow> Features(FeatureSignature signature, int count)
+    public List<ModelInputRow> Features(FeatureSignature signature, int count) => Read(StatementsFor(signature).Loaded, signature, count);
+
+    /// <summary>
+    /// The model input of one record that passes the contract, without loading it: one EXECUTE of a statement over the
+    /// record's values, where a CTE named <c>records</c> stands for the table and <c>raw</c> is the view's own SQL, so the
+    /// features are those of <see cref="Features"/>. Loading a record costs four statements (rollback, begin, insert and
+    /// the query), and DuckDB.NET parses and plans each of them again on every call.
+    /// </summary>
+    public ModelInputRow FeaturesOfOne(string?[] record, FeatureSignature signature)
     {
-        // The served model's signature is one object until a swap: its statement is found without rebuilding the SQL.
-        if (!ReferenceEquals(signature, _lastSignature))
+        // A NUL would end the statement's text early: such a record is loaded instead.
+        if (Array.Exists(record, v => v is not null && v.Contains('\0')))
         {
-            var sql = _contract.FeaturesQuery(signature);
-            if (!_features.TryGetValue(sql, out var prepared)) _features[sql] = prepared = Prepare($"ctb_features_{_features.Count}", sql);
-            (_lastSignature, _lastFeatures) = (signature, prepared);
+            Append([record]);
+            return Features(signature, 1)[0];
         }
-        var command = _lastFeatures!;
+        var statements = StatementsFor(signature);
+        var execute = new StringBuilder("EXECUTE ").Append(statements.OneName).Append('(');
+        for (var i = 0; i < record.Length; i++)
+        {
+            if (i > 0) execute.Append(", ");
+            // A plain NULL is of type NULL, which makes DuckDB plan the statement again; a typed one is a VARCHAR like the rest.
+            execute.Append(record[i] is { } value ? Literal(value) : "NULL::VARCHAR");
+        }
+        statements.One.CommandText = execute.Append(')').ToString();
+        return Read(statements.One, signature, 1)[0];
+    }
+
+    FeatureStatements StatementsFor(FeatureSignature signature)
+    {
+        // The served model's signature is one object until a swap: its statements are found without rebuilding the SQL.
+        if (ReferenceEquals(signature, _lastSignature)) return _lastFeatures!;
+        var sql = _contract.FeaturesQuery(signature);
+        if (!_features.TryGetValue(sql, out var statements))
+        {
+            var n = _features.Count;
+            var one = $"WITH records AS ({_oneRecord}), raw AS ({_contract.RawSql(_typedRows)}) {sql}";
+            _features[sql] = statements = new FeatureStatements(Prepare($"ctb_features_{n}", sql), Prepare($"ctb_features_one_{n}", one), $"ctb_features_one_{n}");
+        }
+        (_lastSignature, _lastFeatures) = (signature, statements);
+        return statements;
+    }
+
+    List<ModelInputRow> Read(DuckDBCommand command, FeatureSignature signature, int count)
+    {
         var rows = new List<ModelInputRow>(count);
         using (var reader = command.ExecuteReader())
             while (reader.Read()) rows.Add(ModelInput.ReadFeatures(reader, 0, signature));
@@ -143,7 +186,8 @@ public sealed class RecordSession : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in _features.Values.Append(_judge).Append(_insertOne).Append(_begin).Append(_rollback)) command.Dispose();
+        foreach (var command in _features.Values.SelectMany(f => new[] { f.Loaded, f.One }).Append(_judge).Append(_insertOne).Append(_begin).Append(_rollback))
+            command.Dispose();
         _db.Dispose();
     }
 }
