@@ -310,7 +310,7 @@ public sealed class FileValidation
         db.Exec($"""
             CREATE OR REPLACE TEMP VIEW {table} AS
             SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, * EXCLUDE ({Ident(NumberedCsv.LineColumn)})
-            FROM {ReadCsv(numbered.Path, numbered.Header.Prepend(NumberedCsv.LineColumn), $"{bad}_rejects")}
+            FROM {ReadCsv(numbered.Files, numbered.Header.Prepend(NumberedCsv.LineColumn), $"{bad}_rejects")}
             """);
         return (numbered.Header, numbered, numbered.Records + tail);
     }
@@ -347,14 +347,14 @@ public sealed class FileValidation
     }
 
     /// <summary>DuckDB's read_csv of the file with the given header, in the contract's types when the read is typed.</summary>
-    string ReadCsv(string path, IEnumerable<string> header, string rejects)
+    string ReadCsv(IReadOnlyList<string> paths, IEnumerable<string> header, string rejects)
     {
         string TypeOf(string h) => h == NumberedCsv.LineColumn ? "BIGINT"
             : _contract.IsTyped(h) ? ContractColumns.DuckType(config.Columns[h].Type) : "VARCHAR";
         var columns = "{" + string.Join(", ", header.Select(h => $"{Literal(h)}: {Literal(TypeOf(h))}")) + "}";
         var nulls = _contract.AnyTyped ? $", nullstr = [{string.Join(", ", config.MissingValues.DefaultIfEmpty("").Select(Literal))}]" : "";
         return $"""
-            read_csv({Literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+            read_csv([{string.Join(", ", paths.Select(Literal))}], header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
               columns = {columns}{nulls}, store_rejects = true, rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """;
     }
@@ -363,7 +363,7 @@ public sealed class FileValidation
     /// Rejected lines are quarantined whole, with one reason each: a value that is not its column's type
     /// ("not a valid int"), or a malformed record (wrong field count, broken quotes, bytes that are not UTF-8).
     /// DuckDB may report several errors for one line, and counts the numbered copy's added field; the line
-    /// is the number the copy put in front of the record.
+    /// is the number the copy put in front of the record (DuckDB's own line counts within each part of the copy).
     /// </summary>
     void InsertRejects(RawFile file, string rejects, string bad, int fields)
     {
@@ -371,7 +371,7 @@ public sealed class FileValidation
             SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^-?([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
                    list(error_type ORDER BY column_idx), list(column_name ORDER BY column_idx), list(error_message ORDER BY column_idx),
                    regexp_replace(first(csv_line), '^-?[0-9]+[,\x01]', '')
-            FROM {rejects} GROUP BY line ORDER BY line
+            FROM {rejects} GROUP BY file_id, line ORDER BY file_id, line
             """, r => (Line: Convert.ToInt64(r.GetValue(0)), Types: Strings(r.GetValue(1)), Columns: Strings(r.GetValue(2)),
                 Messages: Strings(r.GetValue(3)), Record: r.IsDBNull(4) ? "" : r.GetString(4)));
         using var appender = db.CreateAppender(bad);

@@ -20,6 +20,13 @@ public sealed class NumberedCsvTests : IDisposable
         return (result, File.Exists(result.Path) ? File.ReadAllText(result.Path) : "");
     }
 
+    (string Path, RawFile File) WriteCsv(string name, string text)
+    {
+        var path = Path.Combine(_tmp.Root, name);
+        File.WriteAllText(path, text);
+        return (path, new RawFile(name, path, RawFormat.Csv, new FileInfo(path).Length, "unused", 0));
+    }
+
     /// <summary>What the copy must be: every non-blank line after the header prefixed with its 1-based line number.</summary>
     static string Expected(string text)
     {
@@ -70,6 +77,90 @@ public sealed class NumberedCsvTests : IDisposable
 
         Assert.Equal(records, result.Records);
         Assert.Equal(Expected(text), copy);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void A_file_numbered_in_parts_gives_the_same_numbers_records_and_lines_as_one_pass(int parts)
+    {
+        // Blank lines, CRLF, quoted newlines and doubled quotes everywhere, so some land next to the cuts.
+        var random = new Random(parts);
+        var s = new StringBuilder("\uFEFFa,b,c\r\n");
+        while (s.Length < 400_000)
+            s.Append(random.Next(8) switch
+            {
+                0 => "\r\n",
+                1 => "\n",
+                2 => $"{random.Next()},\"q,\"\"x\"\"\",1\r\n",
+                3 => $"{random.Next()},\"two\nlines\",2\n",
+                _ => $"{random.Next()},{new string('v', random.Next(0, 40))},z\n",
+            });
+        var bytes = Encoding.UTF8.GetBytes(s.Append("9,last,no newline").ToString());
+        var path = Path.Combine(_tmp.Root, "parts.csv");
+        File.WriteAllBytes(path, bytes);
+        var file = new RawFile("parts.csv", path, RawFormat.Csv, bytes.Length, "unused", 0);
+
+        var whole = NumberedCsv.Write(file, path, path + ".whole", parts: 1);
+        var split = NumberedCsv.Write(file, path, path + ".split", parts);
+
+        Assert.Equal(parts, split.Files.Count);
+        Assert.Equal(whole.Header, split.Header);
+        Assert.Equal((whole.Records, whole.DataLines, whole.FirstMultiLineRecord), (split.Records, split.DataLines, split.FirstMultiLineRecord));
+        var header = File.ReadAllText(whole.Path)[..(File.ReadAllText(whole.Path).IndexOf('\n') + 1)];
+        var joined = header + string.Concat(split.Files.Select(f => File.ReadAllText(f)[header.Length..]));
+        Assert.Equal(File.ReadAllText(whole.Path), joined);
+        Assert.All(split.Files, f => Assert.StartsWith(header, File.ReadAllText(f)));
+    }
+
+    [Fact]
+    public void A_quoted_field_open_across_a_cut_is_numbered_from_inside_the_quotes()
+    {
+        // One quoted field spans the middle of the file, so the second part starts inside it.
+        var s = new StringBuilder("a,b\n1,\"");
+        for (var i = 0; i < 5000; i++) s.Append("line ").Append(i).Append('\n');
+        s.Append("\"\n2,x\n");
+        var (path, file) = WriteCsv("span.csv", s.ToString());
+
+        var split = NumberedCsv.Write(file, path, path + ".split", parts: 2);
+
+        Assert.Equal(2, split.Files.Count);
+        Assert.Equal(2, split.Records);
+        Assert.Equal(2, split.FirstMultiLineRecord);
+        Assert.EndsWith("line 4999\n\"\n5003,2,x\n", File.ReadAllText(split.Path));
+        Assert.StartsWith("_ctb_source_line,a,b\nline ", File.ReadAllText(split.Path));
+    }
+
+    [Fact]
+    public void An_unterminated_quote_opened_in_an_earlier_part_is_numbered_in_one_pass()
+    {
+        var s = new StringBuilder("a,b\n1,\"");
+        for (var i = 0; i < 5000; i++) s.Append("line ").Append(i).Append('\n');
+        var (path, file) = WriteCsv("open-early.csv", s.ToString());
+
+        var split = NumberedCsv.Write(file, path, path + ".split", parts: 2);
+
+        Assert.Single(split.Files);
+        Assert.Equal(new UnterminatedQuote(2, 2, "_ctb_source_line,a,b\n".Length), split.Unterminated);
+        Assert.False(File.Exists(path + ".split.part1"));
+    }
+
+    [Fact]
+    public void An_unterminated_quote_in_the_last_part_leaves_its_tail_for_quarantine()
+    {
+        var s = new StringBuilder("a,b\n");
+        for (var i = 0; i < 5000; i++) s.Append(i).Append(",x\n");
+        s.Append("5000,\"open\n5001,y\n");
+        var (path, file) = WriteCsv("open.csv", s.ToString());
+
+        var split = NumberedCsv.Write(file, path, path + ".split", parts: 2);
+
+        Assert.Equal(2, split.Files.Count);
+        Assert.Equal(5000, split.Records);
+        Assert.Equal(new UnterminatedQuote(5002, 5002, split.Unterminated!.Offset), split.Unterminated);
+        Assert.Equal([(5002L, "5000,\"open"), (5003L, "5001,y")], split.TakeUnterminatedTail().ToList());
+        Assert.EndsWith("4999,x\n", File.ReadAllText(split.Path));
     }
 
     [Fact]
