@@ -275,7 +275,7 @@ public sealed class FileValidation
                 var rows = db.Scalar<long>($"SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata({Literal(captured)})");
                 return (cols.Select(c => c.Name).ToList(), null, rows);
             default:
-                var keys = LoadJsonLines(prepared.Numbered!, table, $"{bad}_rejects");
+                var keys = LoadJsonLines(file, prepared.Numbered!, table, $"{bad}_rejects");
                 return (keys, prepared.Numbered, prepared.Numbered!.Records);
         }
     }
@@ -406,28 +406,29 @@ public sealed class FileValidation
     }
 
     /// <summary>
-    /// A JSON-lines file, read from its numbered copy: each line as text with its number, its keys as the numbering
-    /// found them, and each object line parsed once (one <c>json_extract_string</c> of every key). A line the numbering
-    /// marked as not a JSON object, or that DuckDB's parser refuses, is a malformed record.
+    /// A JSON-lines file, read from its numbered copy: the objects by DuckDB's parallel JSON reader, each key the numbering
+    /// found as text (as a CSV field is), with the line the numbering wrote into it; and the lines the numbering found not
+    /// to be one JSON object, as malformed records. A quarantined object's record is its values as JSON text.
     /// </summary>
-    IReadOnlyList<string> LoadJsonLines(NumberedCsv numbered, string table, string rejects)
+    IReadOnlyList<string> LoadJsonLines(RawFile file, NumberedCsv numbered, string table, string rejects)
     {
         const string LineColumns = "{'_n': 'BIGINT', '_text': 'VARCHAR'}";
         var keys = numbered.JsonKeys;
-        var paths = string.Join(", ", keys.Select(k => Literal("$." + JsonPathKey(k))));
-        var fields = keys.Select((k, i) => $"_j[{i + 1}] AS {Ident(k)}");
-        var values = keys.Count == 0 ? "CASE WHEN json_valid(_text) THEN []::VARCHAR[] END" : $"try(json_extract_string(_text, [{paths}]))";
+        if (keys.Contains(NumberedCsv.LineColumn))
+            throw new CtBuildException($"{file.Name}: the key '{NumberedCsv.LineColumn}' is reserved by CtBuild's ingest. Rename that key in the file.");
+        var columns = "{" + string.Join(", ", keys.Prepend(NumberedCsv.LineColumn).Select(k => $"{Literal(k)}: {Literal(k == NumberedCsv.LineColumn ? "BIGINT" : "VARCHAR")}")) + "}";
+        var fields = keys.Select(Ident).ToList();
+        var noFields = keys.Select(k => $"NULL::VARCHAR AS {Ident(k)}").ToList();
         db.Exec($"""
             CREATE TEMP VIEW {table} AS
-            SELECT _line, CASE WHEN _j IS NULL THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
-                   {string.Join(", ", fields.DefaultIfEmpty("NULL AS _none"))}
-            FROM (SELECT abs(_n) AS _line, rtrim(_text, chr(13)) AS _text, CASE WHEN _n > 0 THEN {values} END AS _j
-                  FROM read_csv({Literal(numbered.Path)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
-                    quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
-                    rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")}))
+            SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw{string.Concat(fields.Select(f => ", " + f))}
+            FROM read_json({Literal(numbered.Path)}, format = 'newline_delimited', columns = {columns})
+            UNION ALL
+            SELECT _n AS _line, 'not a JSON object: ' || left(rtrim(_text, chr(13)), 60) AS _malformed, rtrim(_text, chr(13)) AS _raw{string.Concat(noFields.Select(f => ", " + f))}
+            FROM read_csv({Literal(numbered.NotObjects!)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
+              quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
+              rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """);
         return keys;
     }
-
-    static string JsonPathKey(string key) => key.All(c => char.IsLetterOrDigit(c) || c == '_') ? key : "\"" + key.Replace("\"", "\\\"") + "\"";
 }

@@ -297,24 +297,26 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
         truncate.SetLength(tail.Offset);
     }
 
-    /// <summary>The separator after the number in a numbered JSON-lines copy: a control byte JSON text never holds unescaped.</summary>
+    /// <summary>The separator after the number of a line that is not a JSON object: a control byte JSON text never holds unescaped.</summary>
     public const char JsonLineSeparator = '\x01';
 
     /// <summary>
-    /// Copies a JSON-lines file with each non-blank line prefixed by its number and <see cref="JsonLineSeparator"/>,
-    /// so DuckDB's parallel CSV reader hands every line over with its number (as for a CSV file). The same pass
-    /// reads each line's top-level keys (<see cref="JsonKeys"/>, in order of first appearance) and numbers a line that
-    /// is not one JSON object with a minus sign, so DuckDB neither scans the file for its keys nor parses a line to
-    /// learn whether it is an object: it parses each good line once, for its values.
+    /// Copies a JSON-lines file with each object's line number written into it as its first key (<see cref="LineColumn"/>),
+    /// so DuckDB's parallel JSON reader hands every object over with its line, typed by the keys this pass found
+    /// (<see cref="JsonKeys"/>, in order of first appearance): one parse per object, no scan for keys. A line that is not
+    /// one JSON object (to .NET's strict reader) or not valid UTF-8 goes to <see cref="NotObjects"/> instead, prefixed by its
+    /// number and <see cref="JsonLineSeparator"/>, to be quarantined. Blank lines get no number.
     /// </summary>
     public static NumberedCsv WriteJsonLines(RawFile file, string source, string target)
     {
+        var others = target + ".not-objects";
         using var input = OpenInput(file, source);
         using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
+        using var otherOutput = new FileStream(others, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
         var buffer = new byte[BufferSize];
-        Span<byte> number = stackalloc byte[24];
+        Span<byte> number = stackalloc byte[48];
         var keys = new JsonKeyList();
-        long line = 1, records = 0;
+        long line = 1, records = 0, notObjects = 0;
         var filled = 0;
         var eof = false;
         var pos = 0;
@@ -337,21 +339,47 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
             var blank = text.Length == 0 || (text.Length == 1 && text[0] == '\r');
             if (!blank)
             {
-                var written = 0;
-                if (!keys.ReadObject(text)) number[written++] = (byte)'-';
-                Utf8Formatter.TryFormat(line, number[written..], out var digits);
-                written += digits;
-                number[written++] = (byte)JsonLineSeparator;
-                output.Write(number[..written]);
                 records++;
+                var hasKeys = false;
+                var open = System.Text.Unicode.Utf8.IsValid(text) ? keys.ReadObject(text, out hasKeys) : -1;
+                if (open >= 0)
+                {
+                    // {"_ctb_source_line":7,"a":1} : the number goes right after the object's opening brace.
+                    output.Write(text[..(open + 1)]);
+                    "\"_ctb_source_line\":"u8.CopyTo(number);
+                    var written = 19;
+                    Utf8Formatter.TryFormat(line, number[written..], out var digits);
+                    written += digits;
+                    if (hasKeys) number[written++] = (byte)',';
+                    output.Write(number[..written]);
+                    output.Write(text[(open + 1)..]);
+                    output.WriteByte((byte)'\n');
+                }
+                else
+                {
+                    Utf8Formatter.TryFormat(line, number, out var written);
+                    number[written++] = (byte)JsonLineSeparator;
+                    otherOutput.Write(number[..written]);
+                    otherOutput.Write(text);
+                    otherOutput.WriteByte((byte)'\n');
+                    notObjects++;
+                }
             }
-            output.Write(buffer, pos, end - pos + (newline < 0 ? 0 : 1));
             if (newline < 0) break;
             pos = end + 1;
             line++;
         }
-        return new NumberedCsv(target, [], records == 0, records, records, null, null) { JsonKeys = keys.Names };
+        return new NumberedCsv(target, [], records == 0, records, records, null, null)
+        {
+            JsonKeys = keys.Names, NotObjects = others, NotObjectLines = notObjects, Files = [target, others],
+        };
     }
+
+    /// <summary>A JSON-lines copy's lines that are not one JSON object, numbered (JSON lines only).</summary>
+    public string? NotObjects { get; init; }
+
+    /// <summary>How many lines <see cref="NotObjects"/> holds.</summary>
+    public long NotObjectLines { get; init; }
 
     /// <summary>The top-level keys of a JSON-lines file's objects, in order of first appearance (JSON lines only).</summary>
     public IReadOnlyList<string> JsonKeys { get; init; } = [];
@@ -365,24 +393,28 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
 
         public IReadOnlyList<string> Names => _names;
 
-        public bool ReadObject(ReadOnlySpan<byte> line)
+        /// <summary>Where the object's opening brace is in the line, or -1 when the line is not one JSON object.</summary>
+        public int ReadObject(ReadOnlySpan<byte> line, out bool hasKeys)
         {
+            hasKeys = false;
             var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 1024 });
             try
             {
-                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+                if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return -1;
+                var open = (int)reader.TokenStartIndex;
                 for (var k = 0; reader.Read() && reader.TokenType == JsonTokenType.PropertyName; k++)
                 {
+                    hasKeys = true;
                     // Lines usually repeat the same keys in the same order: compare bytes before making a string.
                     if (reader.ValueIsEscaped || k >= _utf8.Count || !reader.ValueSpan.SequenceEqual(_utf8[k])) Note(reader.GetString()!);
                     reader.Skip();
                 }
-                if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0) return false;
-                return !reader.Read(); // anything after the object (other than white space) throws
+                if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0) return -1;
+                return reader.Read() ? -1 : open; // anything after the object (other than white space) throws
             }
             catch (JsonException)
             {
-                return false;
+                return -1;
             }
         }
 

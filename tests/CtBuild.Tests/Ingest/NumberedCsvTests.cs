@@ -202,16 +202,18 @@ public sealed class NumberedCsvTests : IDisposable
     }
 
     [Fact]
-    public void Json_lines_are_numbered_with_a_control_byte_and_blank_lines_skip_a_number()
+    public void Json_objects_carry_their_line_as_the_first_key_and_other_lines_go_aside_with_a_control_byte()
     {
         var path = Path.Combine(_tmp.Root, "a.jsonl");
-        File.WriteAllText(path, "{\"a\": 1}\n\n{\"a\": \"x,y\"}\r\n{not json}");
+        File.WriteAllText(path, "{\"a\": 1}\n\n  {\"a\": \"x,y\"}\r\n{}\n{not json}");
         var file = new RawFile("a.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
 
         var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
 
-        Assert.Equal(3, result.Records);
-        Assert.Equal("1\u0001{\"a\": 1}\n\n3\u0001{\"a\": \"x,y\"}\r\n-4\u0001{not json}", File.ReadAllText(result.Path));
+        Assert.Equal(4, result.Records);
+        Assert.Equal(1, result.NotObjectLines);
+        Assert.Equal("{\"_ctb_source_line\":1,\"a\": 1}\n  {\"_ctb_source_line\":3,\"a\": \"x,y\"}\r\n{\"_ctb_source_line\":4}\n", File.ReadAllText(result.Path));
+        Assert.Equal("5\u0001{not json}\n", File.ReadAllText(result.NotObjects!));
     }
 
     [Fact]
@@ -236,9 +238,12 @@ public sealed class NumberedCsvTests : IDisposable
         var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
 
         Assert.Equal(["id", "nested", "c\u00e9", "late", "s"], result.JsonKeys);
-        var numbers = File.ReadAllLines(result.Path).Select(l => l[..l.IndexOf('\u0001')]).ToList();
-        Assert.Equal(["1", "2", "-3", "-4", "-5", "-6", "-7", "-8", "9"], numbers);
-        Assert.Equal(lines, File.ReadAllLines(result.Path).Select(l => l[(l.IndexOf('\u0001') + 1)..]));
+        var objects = File.ReadAllLines(result.Path);
+        Assert.Equal([1, 2, 9], objects.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("_ctb_source_line").GetInt32()));
+        Assert.Equal([lines[0], lines[1], lines[8]], objects.Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"_ctb_source_line\":[0-9]+,", "")));
+        var others = File.ReadAllLines(result.NotObjects!);
+        Assert.Equal(["3", "4", "5", "6", "7", "8"], others.Select(l => l[..l.IndexOf('\u0001')]));
+        Assert.Equal(lines[2..8], others.Select(l => l[(l.IndexOf('\u0001') + 1)..]));
     }
 
     [Fact]
