@@ -59,15 +59,22 @@ public sealed class FileValidation
     public const string QuarantineColumns =
         "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMPTZ";
 
+    /// <summary>How many parts a file is numbered in; null: as <see cref="NumberedCsv"/> decides (one per core for a large file).</summary>
+    internal int? Parts { get; init; }
+
     /// <summary>Prepares <paramref name="captured"/> (the file's captured bytes) for <see cref="Check"/>; safe to call from another thread.</summary>
     public PreparedFile Prepare(RawFile file, int index, string captured)
     {
         if (file.Format == RawFormat.Parquet) return new PreparedFile(file, index, captured, null);
         Directory.CreateDirectory(workDir);
         var target = Path.Combine(workDir, $"numbered-{index}.csv");
-        return new PreparedFile(file, index, captured, file.Format == RawFormat.JsonLines
-            ? NumberedCsv.WriteJsonLines(file, captured, target)
-            : NumberedCsv.Write(file, captured, target));
+        return new PreparedFile(file, index, captured, (file.Format, Parts) switch
+        {
+            (RawFormat.JsonLines, { } parts) => NumberedCsv.WriteJsonLines(file, captured, target, parts),
+            (RawFormat.JsonLines, null) => NumberedCsv.WriteJsonLines(file, captured, target),
+            (_, { } parts) => NumberedCsv.Write(file, captured, target, parts),
+            _ => NumberedCsv.Write(file, captured, target),
+        });
     }
 
     /// <summary>Loads a prepared file into DuckDB and returns the query of its good rows.</summary>
@@ -354,7 +361,7 @@ public sealed class FileValidation
         var columns = "{" + string.Join(", ", header.Select(h => $"{Literal(h)}: {Literal(TypeOf(h))}")) + "}";
         var nulls = _contract.AnyTyped ? $", nullstr = [{string.Join(", ", config.MissingValues.DefaultIfEmpty("").Select(Literal))}]" : "";
         return $"""
-            read_csv([{string.Join(", ", paths.Select(Literal))}], header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+            read_csv({ListOf(paths)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
               columns = {columns}{nulls}, store_rejects = true, rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """;
     }
@@ -363,14 +370,15 @@ public sealed class FileValidation
     /// Rejected lines are quarantined whole, with one reason each: a value that is not its column's type
     /// ("not a valid int"), or a malformed record (wrong field count, broken quotes, bytes that are not UTF-8).
     /// DuckDB may report several errors for one line, and counts the numbered copy's added field; the line
-    /// is the number the copy put in front of the record (DuckDB's own line counts within each part of the copy).
+    /// is the number the copy put in front of the record (DuckDB's own line counts within each part of the copy, and
+    /// the line DuckDB shows may start with a newline: seen after a blank line).
     /// </summary>
     void InsertRejects(RawFile file, string rejects, string bad, int fields)
     {
         var rows = db.Query($"""
-            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^-?([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
+            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^[\r\n]*-?([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
                    list(error_type ORDER BY column_idx), list(column_name ORDER BY column_idx), list(error_message ORDER BY column_idx),
-                   regexp_replace(first(csv_line), '^-?[0-9]+[,\x01]', '')
+                   regexp_replace(first(csv_line), '^[\r\n]*-?[0-9]+[,\x01]', '')
             FROM {rejects} GROUP BY file_id, line ORDER BY file_id, line
             """, r => (Line: Convert.ToInt64(r.GetValue(0)), Types: Strings(r.GetValue(1)), Columns: Strings(r.GetValue(2)),
                 Messages: Strings(r.GetValue(3)), Record: r.IsDBNull(4) ? "" : r.GetString(4)));
@@ -383,6 +391,8 @@ public sealed class FileValidation
                 .AppendValue(rule).AppendValue(reason).AppendValue(row.Record).AppendValue(ingestedAt).EndRow();
         }
     }
+
+    static string ListOf(IEnumerable<string> paths) => "[" + string.Join(", ", paths.Select(Literal)) + "]";
 
     static List<string> Strings(object value) => ((System.Collections.IEnumerable)value).Cast<object?>().Select(v => v?.ToString() ?? "").ToList();
 
@@ -422,10 +432,10 @@ public sealed class FileValidation
         db.Exec($"""
             CREATE TEMP VIEW {table} AS
             SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw{string.Concat(fields.Select(f => ", " + f))}
-            FROM read_json({Literal(numbered.Path)}, format = 'newline_delimited', columns = {columns})
+            FROM read_json({ListOf(numbered.JsonObjects)}, format = 'newline_delimited', columns = {columns})
             UNION ALL
             SELECT _n AS _line, 'not a JSON object: ' || left(rtrim(_text, chr(13)), 60) AS _malformed, rtrim(_text, chr(13)) AS _raw{string.Concat(noFields.Select(f => ", " + f))}
-            FROM read_csv({Literal(numbered.NotObjects!)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
+            FROM read_csv({ListOf(numbered.NotObjects)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
               quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
               rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """);

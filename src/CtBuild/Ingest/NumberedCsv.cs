@@ -41,7 +41,7 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
     /// A large plain CSV file is numbered in parts on every core (see <see cref="WriteInParts"/>).
     /// </summary>
     public static NumberedCsv Write(RawFile file, string source, string target) =>
-        Write(file, source, target, file.Format == RawFormat.Csv ? (int)Math.Clamp(file.Size / MinPartBytes, 1, Environment.ProcessorCount) : 1);
+        Write(file, source, target, file.Format == RawFormat.Csv ? PartsFor(file.Size) : 1);
 
     /// <summary>The same, in at most <paramref name="parts"/> parts; the result is the same whatever the number.</summary>
     internal static NumberedCsv Write(RawFile file, string source, string target, int parts)
@@ -68,7 +68,6 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
     {
         var buffer = new byte[BufferSize];
         using var handle = File.OpenHandle(source);
-        var size = RandomAccess.GetLength(handle);
         int headerBytes;
         List<string> names;
         byte[] headerLine;
@@ -78,16 +77,8 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
             if (input.Position != filled) return null; // the header did not fit the first buffer
             (names, headerLine, headerBytes) = (n, line, pos);
         }
-        var cuts = new List<long> { headerBytes };
-        for (var k = 1; k < parts; k++)
-            if (NextLineStart(handle, headerBytes + (size - headerBytes) * k / parts, buffer) is { } cut && cut > cuts[^1] && cut < size)
-                cuts.Add(cut);
-        cuts.Add(size);
-        if (cuts.Count < 3) return null;
-
+        if (Cut(handle, headerBytes, parts) is not var (cuts, newlines)) return null;
         var count = cuts.Count - 1;
-        var newlines = new long[count];
-        Parallel.For(0, count, k => newlines[k] = CountNewlines(handle, cuts[k], cuts[k + 1]));
         var paths = Enumerable.Range(0, count).Select(k => k == 0 ? target : $"{target}.part{k}").ToList();
         var numberings = new Numbering[count];
         void Number(int k, bool inQuotes)
@@ -116,6 +107,28 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
             FirstMultiLineRecord = numberings.SkipLast(1).Select(n => n.FirstMultiLine).FirstOrDefault(l => l is not null) ?? last.FirstMultiLineRecord,
             Files = paths,
         };
+    }
+
+    /// <summary>How many parts to number a file of <paramref name="size"/> bytes in: one per core, each at least <see cref="MinPartBytes"/>.</summary>
+    static int PartsFor(long size) => (int)Math.Clamp(size / MinPartBytes, 1, Environment.ProcessorCount);
+
+    /// <summary>
+    /// Cuts the file from <paramref name="start"/> on into at most <paramref name="parts"/> ranges at newlines (offsets, the
+    /// file's end last) and counts each range's newlines in parallel, so each part knows its first line; null if it cannot be cut.
+    /// </summary>
+    static (List<long> Cuts, long[] Newlines)? Cut(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long start, int parts)
+    {
+        var size = RandomAccess.GetLength(handle);
+        var buffer = new byte[BufferSize];
+        var cuts = new List<long> { start };
+        for (var k = 1; k < parts; k++)
+            if (NextLineStart(handle, start + (size - start) * k / parts, buffer) is { } cut && cut > cuts[^1] && cut < size)
+                cuts.Add(cut);
+        cuts.Add(size);
+        if (cuts.Count < 3) return null;
+        var newlines = new long[cuts.Count - 1];
+        Parallel.For(0, newlines.Length, k => newlines[k] = CountNewlines(handle, cuts[k], cuts[k + 1]));
+        return (cuts, newlines);
     }
 
     /// <summary>The offset just after the first newline at or after <paramref name="from"/>, or null if there is none.</summary>
@@ -307,16 +320,52 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
     /// one JSON object (to .NET's strict reader) or not valid UTF-8 goes to <see cref="NotObjects"/> instead, prefixed by its
     /// number and <see cref="JsonLineSeparator"/>, to be quarantined. Blank lines get no number.
     /// </summary>
-    public static NumberedCsv WriteJsonLines(RawFile file, string source, string target)
+    public static NumberedCsv WriteJsonLines(RawFile file, string source, string target) =>
+        WriteJsonLines(file, source, target, file.Format == RawFormat.JsonLines ? PartsFor(file.Size) : 1);
+
+    /// <summary>The same, in at most <paramref name="parts"/> parts on as many threads (cut at newlines, as <see cref="WriteInParts"/>); the same result whatever the number.</summary>
+    internal static NumberedCsv WriteJsonLines(RawFile file, string source, string target, int parts)
     {
-        var others = target + ".not-objects";
-        using var input = OpenInput(file, source);
+        using var handle = parts > 1 ? File.OpenHandle(source) : null;
+        if (handle is null || Cut(handle, 0, parts) is not var (cuts, newlines))
+        {
+            using var input = OpenInput(file, source);
+            var whole = NumberJsonLines(input, target, target + ".not-objects", firstLine: 1);
+            return JsonResult([whole], [target], [target + ".not-objects"]);
+        }
+        var count = cuts.Count - 1;
+        var objects = Enumerable.Range(0, count).Select(k => k == 0 ? target : $"{target}.part{k}").ToList();
+        var others = objects.Select(o => o + ".not-objects").ToList();
+        var numbered = new JsonPart[count];
+        Parallel.For(0, count, k =>
+        {
+            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1) { Position = cuts[k] };
+            numbered[k] = NumberJsonLines(new Slice(input, cuts[k + 1] - cuts[k]), objects[k], others[k], firstLine: 1 + newlines.Take(k).Sum());
+        });
+        return JsonResult(numbered, objects, others);
+    }
+
+    /// <summary>What numbering one part of a JSON-lines file found.</summary>
+    sealed record JsonPart(IReadOnlyList<string> Keys, long Records, long NotObjects);
+
+    static NumberedCsv JsonResult(IReadOnlyList<JsonPart> parts, IReadOnlyList<string> objects, IReadOnlyList<string> others)
+    {
+        var records = parts.Sum(p => p.Records);
+        return new NumberedCsv(objects[0], [], records == 0, records, records, null, null)
+        {
+            JsonKeys = parts.SelectMany(p => p.Keys).Distinct(StringComparer.Ordinal).ToList(), // first appearance, parts in order
+            JsonObjects = objects, NotObjects = others, NotObjectLines = parts.Sum(p => p.NotObjects), Files = [.. objects, .. others],
+        };
+    }
+
+    static JsonPart NumberJsonLines(Stream input, string target, string others, long firstLine)
+    {
         using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
         using var otherOutput = new FileStream(others, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
         var buffer = new byte[BufferSize];
         Span<byte> number = stackalloc byte[48];
         var keys = new JsonKeyList();
-        long line = 1, records = 0, notObjects = 0;
+        long line = firstLine, records = 0, notObjects = 0;
         var filled = 0;
         var eof = false;
         var pos = 0;
@@ -369,14 +418,14 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
             pos = end + 1;
             line++;
         }
-        return new NumberedCsv(target, [], records == 0, records, records, null, null)
-        {
-            JsonKeys = keys.Names, NotObjects = others, NotObjectLines = notObjects, Files = [target, others],
-        };
+        return new JsonPart(keys.Names, records, notObjects);
     }
 
-    /// <summary>A JSON-lines copy's lines that are not one JSON object, numbered (JSON lines only).</summary>
-    public string? NotObjects { get; init; }
+    /// <summary>A JSON-lines copy's objects, each with its line, in one file per part (JSON lines only).</summary>
+    public IReadOnlyList<string> JsonObjects { get; init; } = [];
+
+    /// <summary>A JSON-lines copy's lines that are not one JSON object, numbered, in one file per part (JSON lines only).</summary>
+    public IReadOnlyList<string> NotObjects { get; init; } = [];
 
     /// <summary>How many lines <see cref="NotObjects"/> holds.</summary>
     public long NotObjectLines { get; init; }

@@ -213,7 +213,7 @@ public sealed class NumberedCsvTests : IDisposable
         Assert.Equal(4, result.Records);
         Assert.Equal(1, result.NotObjectLines);
         Assert.Equal("{\"_ctb_source_line\":1,\"a\": 1}\n  {\"_ctb_source_line\":3,\"a\": \"x,y\"}\r\n{\"_ctb_source_line\":4}\n", File.ReadAllText(result.Path));
-        Assert.Equal("5\u0001{not json}\n", File.ReadAllText(result.NotObjects!));
+        Assert.Equal("5\u0001{not json}\n", File.ReadAllText(result.NotObjects.Single()));
     }
 
     [Fact]
@@ -241,9 +241,36 @@ public sealed class NumberedCsvTests : IDisposable
         var objects = File.ReadAllLines(result.Path);
         Assert.Equal([1, 2, 9], objects.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("_ctb_source_line").GetInt32()));
         Assert.Equal([lines[0], lines[1], lines[8]], objects.Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"_ctb_source_line\":[0-9]+,", "")));
-        var others = File.ReadAllLines(result.NotObjects!);
+        var others = File.ReadAllLines(result.NotObjects.Single());
         Assert.Equal(["3", "4", "5", "6", "7", "8"], others.Select(l => l[..l.IndexOf('\u0001')]));
         Assert.Equal(lines[2..8], others.Select(l => l[(l.IndexOf('\u0001') + 1)..]));
+    }
+
+    [Fact]
+    public void A_json_lines_file_numbered_in_parts_gives_the_same_lines_keys_and_copy_as_one_pass()
+    {
+        var random = new Random(3);
+        var s = new StringBuilder();
+        for (var i = 0; s.Length < 300_000; i++)
+            s.Append(random.Next(6) switch
+            {
+                0 => "\n",
+                1 => "not json\r\n",
+                2 => $"{{\"k{i % 97}\": {i}}}\n", // keys that first appear late
+                _ => $"{{\"id\": {i}, \"s\": \"x\"}}\n",
+            });
+        var path = Path.Combine(_tmp.Root, "parts.jsonl");
+        File.WriteAllText(path, s.ToString());
+        var file = new RawFile("parts.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
+
+        var whole = NumberedCsv.WriteJsonLines(file, path, path + ".whole", parts: 1);
+        var split = NumberedCsv.WriteJsonLines(file, path, path + ".split", parts: 3);
+
+        Assert.Equal(3, split.JsonObjects.Count);
+        Assert.Equal(whole.JsonKeys, split.JsonKeys);
+        Assert.Equal((whole.Records, whole.NotObjectLines), (split.Records, split.NotObjectLines));
+        Assert.Equal(File.ReadAllText(whole.JsonObjects.Single()), string.Concat(split.JsonObjects.Select(File.ReadAllText)));
+        Assert.Equal(File.ReadAllText(whole.NotObjects.Single()), string.Concat(split.NotObjects.Select(File.ReadAllText)));
     }
 
     [Fact]
