@@ -98,30 +98,32 @@ public sealed class IngestStage : Stage
             using var rawWrite = writer.Begin(raw);
             var results = new List<FileValidationResult>();
             // While DuckDB reads one file, the next is captured and numbered on the other core (small files gain most).
-            // The numbered copy is made from the delivered file while the capture copies it, not after; the file must
-            // still be as it was hashed once both are done, so both read the hashed bytes.
-            Task<PreparedFile>? next = null;
-            Task<PreparedFile> PrepareAsync(int i) => Task.Run(() =>
+            // The numbered copy is made from the delivered file, beside the capture, and DuckDB reads that copy, so the
+            // capture need only be done before the commit (a Parquet file, or one quarantined whole, is read from its
+            // capture, which it waits for). The file must still be as it was hashed when the numbering ends and when the
+            // capture ends, so both read the hashed bytes.
+            var started = new List<Task<string>>(); // every capture, waited for before the commit and when the run fails
+            PreparedFile PrepareFile(int i)
             {
-                var capture = Task.Run(() => phases.Time("capture", () => captures.Capture(fresh[i])));
-                PreparedFile prepared;
-                try { prepared = phases.Time("numbered copy", () => validation.Prepare(fresh[i], i, fresh[i].FullPath)); }
-                catch
-                {
-                    try { capture.Wait(); } catch (AggregateException) { } // the copy's own error is the one to report
-                    throw;
-                }
-                var captured = capture.GetAwaiter().GetResult();
-                Captures.EnsureUnchanged(fresh[i]);
-                return prepared with { Captured = captured };
-            });
+                var file = fresh[i];
+                var capture = Task.Run(() => phases.Time("capture", () => captures.Capture(file)));
+                lock (started) started.Add(capture);
+                if (file.Format == RawFormat.Parquet || QuarantineFiles.Contains(file.Name))
+                    return validation.Prepare(file, i, phases.Time("waiting for the capture", () => capture.GetAwaiter().GetResult()));
+                var prepared = phases.Time("numbered copy", () => validation.Prepare(file, i, file.FullPath));
+                Captures.EnsureUnchanged(file);
+                return prepared;
+            }
+            Task<string>[] Started() { lock (started) return [.. started]; }
+            Task<PreparedFile>? next = null;
             try
             {
-                next = fresh.Count > 0 ? PrepareAsync(0) : null;
+                next = fresh.Count > 0 ? Task.Run(() => PrepareFile(0)) : null;
                 for (var i = 0; i < fresh.Count; i++)
                 {
                     var prepared = phases.Time("waiting for the copy", () => next!.GetAwaiter().GetResult());
-                    next = i + 1 < fresh.Count ? PrepareAsync(i + 1) : null;
+                    var following = i + 1;
+                    next = following < fresh.Count ? Task.Run(() => PrepareFile(following)) : null;
                     context.Cancellation.ThrowIfCancellationRequested();
                     var file = prepared.File;
                     context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
@@ -133,10 +135,26 @@ public sealed class IngestStage : Stage
                     results.Add(result);
                     Report(context.Log, result, quarantineWhole);
                 }
+                phases.Time("waiting for the capture", () =>
+                {
+                    foreach (var capture in Started()) capture.GetAwaiter().GetResult(); // its own error (disk full, file changed), not wrapped
+                });
+            }
+            catch
+            {
+                // A failed capture (disk full, the file changed) is the cause to report, not what failed beside it.
+                foreach (var capture in Started())
+                {
+                    try { capture.Wait(); } catch (AggregateException) { }
+                    if (capture.IsFaulted) capture.GetAwaiter().GetResult();
+                }
+                throw;
             }
             finally
             {
-                try { next?.Wait(); } catch (AggregateException) { } // a failed run must not leave a copy being written
+                // A failed run must not leave a copy being written.
+                try { next?.Wait(); } catch (AggregateException) { }
+                try { Task.WaitAll(Started()); } catch (AggregateException) { }
             }
 
             var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction && !QuarantineFiles.Contains(r.File.Name)).ToList();
