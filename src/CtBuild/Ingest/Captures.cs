@@ -36,16 +36,31 @@ public sealed class Captures(string lakeDir)
             throw new CtBuildException($"Could not capture {file.Name} into {Path.GetDirectoryName(target)}: {ex.Message}. " +
                 "Nothing was ingested; free disk space or fix permissions there, then run ingest again.", 1, ex);
         }
-        var now = new FileInfo(file.FullPath);
-        if (!new CtBuild.Pipeline.FileHashCache.Entry(file.Size, file.MtimeTicks, file.Sha256).StillDescribes(now) || new FileInfo(temp).Length != file.Size)
+        try { EnsureUnchanged(file); }
+        catch (CtBuildException) { File.Delete(temp); throw; }
+        if (new FileInfo(temp).Length != file.Size)
         {
             File.Delete(temp);
-            throw new CtBuildException($"{file.Name} changed while it was being captured (hashed at {file.Size} bytes, now {now.Length}). " +
-                "Wait until the file is fully written, then run ingest again.");
+            throw Changed(file, new FileInfo(temp).Length);
         }
         File.Move(temp, target, overwrite: true);
         return target;
     }
+
+    /// <summary>
+    /// Stops the ingest unless the delivered file still has the size and modification time it was hashed at: then what
+    /// was read from it (the capture, a numbered copy made from the delivered file itself) is the content that was hashed.
+    /// </summary>
+    public static void EnsureUnchanged(RawFile file)
+    {
+        var now = new FileInfo(file.FullPath);
+        if (!new CtBuild.Pipeline.FileHashCache.Entry(file.Size, file.MtimeTicks, file.Sha256).StillDescribes(now))
+            throw Changed(file, now.Exists ? now.Length : 0);
+    }
+
+    static CtBuildException Changed(RawFile file, long size) =>
+        new($"{file.Name} changed while it was being captured (hashed at {file.Size} bytes, now {size}). " +
+            "Wait until the file is fully written, then run ingest again.");
 
     static string Extension(RawFormat format) => format switch
     {

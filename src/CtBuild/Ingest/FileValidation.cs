@@ -59,15 +59,22 @@ public sealed class FileValidation
     public const string QuarantineColumns =
         "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMPTZ";
 
+    /// <summary>How many parts a file is numbered in; null: as <see cref="NumberedCsv"/> decides (one per core for a large file).</summary>
+    internal int? Parts { get; init; }
+
     /// <summary>Prepares <paramref name="captured"/> (the file's captured bytes) for <see cref="Check"/>; safe to call from another thread.</summary>
     public PreparedFile Prepare(RawFile file, int index, string captured)
     {
         if (file.Format == RawFormat.Parquet) return new PreparedFile(file, index, captured, null);
         Directory.CreateDirectory(workDir);
         var target = Path.Combine(workDir, $"numbered-{index}.csv");
-        return new PreparedFile(file, index, captured, file.Format == RawFormat.JsonLines
-            ? NumberedCsv.WriteJsonLines(file, captured, target)
-            : NumberedCsv.Write(file, captured, target));
+        return new PreparedFile(file, index, captured, (file.Format, Parts) switch
+        {
+            (RawFormat.JsonLines, { } parts) => NumberedCsv.WriteJsonLines(file, captured, target, parts),
+            (RawFormat.JsonLines, null) => NumberedCsv.WriteJsonLines(file, captured, target),
+            (_, { } parts) => NumberedCsv.Write(file, captured, target, parts),
+            _ => NumberedCsv.Write(file, captured, target),
+        });
     }
 
     /// <summary>Loads a prepared file into DuckDB and returns the query of its good rows.</summary>
@@ -275,7 +282,7 @@ public sealed class FileValidation
                 var rows = db.Scalar<long>($"SELECT coalesce(sum(num_rows), 0)::BIGINT FROM parquet_file_metadata({Literal(captured)})");
                 return (cols.Select(c => c.Name).ToList(), null, rows);
             default:
-                var keys = LoadJsonLines(prepared.Numbered!, table, $"{bad}_rejects");
+                var keys = LoadJsonLines(file, prepared.Numbered!, table, $"{bad}_rejects");
                 return (keys, prepared.Numbered, prepared.Numbered!.Records);
         }
     }
@@ -310,7 +317,7 @@ public sealed class FileValidation
         db.Exec($"""
             CREATE OR REPLACE TEMP VIEW {table} AS
             SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw, * EXCLUDE ({Ident(NumberedCsv.LineColumn)})
-            FROM {ReadCsv(numbered.Path, numbered.Header.Prepend(NumberedCsv.LineColumn), $"{bad}_rejects")}
+            FROM {ReadCsv(numbered.Files, numbered.Header.Prepend(NumberedCsv.LineColumn), $"{bad}_rejects")}
             """);
         return (numbered.Header, numbered, numbered.Records + tail);
     }
@@ -347,14 +354,14 @@ public sealed class FileValidation
     }
 
     /// <summary>DuckDB's read_csv of the file with the given header, in the contract's types when the read is typed.</summary>
-    string ReadCsv(string path, IEnumerable<string> header, string rejects)
+    string ReadCsv(IReadOnlyList<string> paths, IEnumerable<string> header, string rejects)
     {
         string TypeOf(string h) => h == NumberedCsv.LineColumn ? "BIGINT"
             : _contract.IsTyped(h) ? ContractColumns.DuckType(config.Columns[h].Type) : "VARCHAR";
         var columns = "{" + string.Join(", ", header.Select(h => $"{Literal(h)}: {Literal(TypeOf(h))}")) + "}";
         var nulls = _contract.AnyTyped ? $", nullstr = [{string.Join(", ", config.MissingValues.DefaultIfEmpty("").Select(Literal))}]" : "";
         return $"""
-            read_csv({Literal(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
+            read_csv({ListOf(paths)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
               columns = {columns}{nulls}, store_rejects = true, rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """;
     }
@@ -363,15 +370,16 @@ public sealed class FileValidation
     /// Rejected lines are quarantined whole, with one reason each: a value that is not its column's type
     /// ("not a valid int"), or a malformed record (wrong field count, broken quotes, bytes that are not UTF-8).
     /// DuckDB may report several errors for one line, and counts the numbered copy's added field; the line
-    /// is the number the copy put in front of the record.
+    /// is the number the copy put in front of the record (DuckDB's own line counts within each part of the copy, and
+    /// the line DuckDB shows may start with a newline: seen after a blank line).
     /// </summary>
     void InsertRejects(RawFile file, string rejects, string bad, int fields)
     {
         var rows = db.Query($"""
-            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^-?([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
+            SELECT coalesce(TRY_CAST(regexp_extract(first(csv_line), '^[\r\n]*-?([0-9]+)[,\x01]', 1) AS BIGINT), line::BIGINT),
                    list(error_type ORDER BY column_idx), list(column_name ORDER BY column_idx), list(error_message ORDER BY column_idx),
-                   regexp_replace(first(csv_line), '^-?[0-9]+[,\x01]', '')
-            FROM {rejects} GROUP BY line ORDER BY line
+                   regexp_replace(first(csv_line), '^[\r\n]*-?[0-9]+[,\x01]', '')
+            FROM {rejects} GROUP BY file_id, line ORDER BY file_id, line
             """, r => (Line: Convert.ToInt64(r.GetValue(0)), Types: Strings(r.GetValue(1)), Columns: Strings(r.GetValue(2)),
                 Messages: Strings(r.GetValue(3)), Record: r.IsDBNull(4) ? "" : r.GetString(4)));
         using var appender = db.CreateAppender(bad);
@@ -383,6 +391,8 @@ public sealed class FileValidation
                 .AppendValue(rule).AppendValue(reason).AppendValue(row.Record).AppendValue(ingestedAt).EndRow();
         }
     }
+
+    static string ListOf(IEnumerable<string> paths) => "[" + string.Join(", ", paths.Select(Literal)) + "]";
 
     static List<string> Strings(object value) => ((System.Collections.IEnumerable)value).Cast<object?>().Select(v => v?.ToString() ?? "").ToList();
 
@@ -406,28 +416,29 @@ public sealed class FileValidation
     }
 
     /// <summary>
-    /// A JSON-lines file, read from its numbered copy: each line as text with its number, its keys as the numbering
-    /// found them, and each object line parsed once (one <c>json_extract_string</c> of every key). A line the numbering
-    /// marked as not a JSON object, or that DuckDB's parser refuses, is a malformed record.
+    /// A JSON-lines file, read from its numbered copy: the objects by DuckDB's parallel JSON reader, each key the numbering
+    /// found as text (as a CSV field is), with the line the numbering wrote into it; and the lines the numbering found not
+    /// to be one JSON object, as malformed records. A quarantined object's record is its values as JSON text.
     /// </summary>
-    IReadOnlyList<string> LoadJsonLines(NumberedCsv numbered, string table, string rejects)
+    IReadOnlyList<string> LoadJsonLines(RawFile file, NumberedCsv numbered, string table, string rejects)
     {
         const string LineColumns = "{'_n': 'BIGINT', '_text': 'VARCHAR'}";
         var keys = numbered.JsonKeys;
-        var paths = string.Join(", ", keys.Select(k => Literal("$." + JsonPathKey(k))));
-        var fields = keys.Select((k, i) => $"_j[{i + 1}] AS {Ident(k)}");
-        var values = keys.Count == 0 ? "CASE WHEN json_valid(_text) THEN []::VARCHAR[] END" : $"try(json_extract_string(_text, [{paths}]))";
+        if (keys.Contains(NumberedCsv.LineColumn))
+            throw new CtBuildException($"{file.Name}: the key '{NumberedCsv.LineColumn}' is reserved by CtBuild's ingest. Rename that key in the file.");
+        var columns = "{" + string.Join(", ", keys.Prepend(NumberedCsv.LineColumn).Select(k => $"{Literal(k)}: {Literal(k == NumberedCsv.LineColumn ? "BIGINT" : "VARCHAR")}")) + "}";
+        var fields = keys.Select(Ident).ToList();
+        var noFields = keys.Select(k => $"NULL::VARCHAR AS {Ident(k)}").ToList();
         db.Exec($"""
             CREATE TEMP VIEW {table} AS
-            SELECT _line, CASE WHEN _j IS NULL THEN 'not a JSON object: ' || left(_text, 60) END AS _malformed, _text AS _raw,
-                   {string.Join(", ", fields.DefaultIfEmpty("NULL AS _none"))}
-            FROM (SELECT abs(_n) AS _line, rtrim(_text, chr(13)) AS _text, CASE WHEN _n > 0 THEN {values} END AS _j
-                  FROM read_csv({Literal(numbered.Path)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
-                    quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
-                    rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")}))
+            SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw{string.Concat(fields.Select(f => ", " + f))}
+            FROM read_json({ListOf(numbered.JsonObjects)}, format = 'newline_delimited', columns = {columns})
+            UNION ALL
+            SELECT _n AS _line, 'not a JSON object: ' || left(rtrim(_text, chr(13)), 60) AS _malformed, rtrim(_text, chr(13)) AS _raw{string.Concat(noFields.Select(f => ", " + f))}
+            FROM read_csv({ListOf(numbered.NotObjects)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
+              quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
+              rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """);
         return keys;
     }
-
-    static string JsonPathKey(string key) => key.All(c => char.IsLetterOrDigit(c) || c == '_') ? key : "\"" + key.Replace("\"", "\\\"") + "\"";
 }

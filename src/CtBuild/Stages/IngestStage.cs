@@ -18,7 +18,7 @@ public sealed class IngestStage : Stage
     public const string QuarantineTable = "quarantine";
 
     public override string Name => "ingest";
-    public override string CodeVersion => "ingest/3";
+    public override string CodeVersion => "ingest/4";
 
     /// <summary>Files to put in quarantine whole instead of validating them (<c>ctb ingest --quarantine-file NAME</c>).</summary>
     public IReadOnlyList<string> QuarantineFiles { get; init; } = [];
@@ -84,6 +84,8 @@ public sealed class IngestStage : Stage
         }
 
         var captures = new Captures(ws.LakeDir);
+        var phases = new IngestPhases();
+        var runClock = System.Diagnostics.Stopwatch.StartNew();
         var now = DateTimeOffset.UtcNow;
         var workDir = Path.Combine(ws.StateDir, "ingest"); // numbered copies of CSV files, deleted below
         if (Directory.Exists(workDir)) Directory.Delete(workDir, recursive: true);
@@ -96,30 +98,63 @@ public sealed class IngestStage : Stage
             using var rawWrite = writer.Begin(raw);
             var results = new List<FileValidationResult>();
             // While DuckDB reads one file, the next is captured and numbered on the other core (small files gain most).
+            // The numbered copy is made from the delivered file, beside the capture, and DuckDB reads that copy, so the
+            // capture need only be done before the commit (a Parquet file, or one quarantined whole, is read from its
+            // capture, which it waits for). The file must still be as it was hashed when the numbering ends and when the
+            // capture ends, so both read the hashed bytes.
+            var started = new List<Task<string>>(); // every capture, waited for before the commit and when the run fails
+            PreparedFile PrepareFile(int i)
+            {
+                var file = fresh[i];
+                var capture = Task.Run(() => phases.Time("capture", () => captures.Capture(file)));
+                lock (started) started.Add(capture);
+                if (file.Format == RawFormat.Parquet || QuarantineFiles.Contains(file.Name))
+                    return validation.Prepare(file, i, phases.Time("waiting for the capture", () => capture.GetAwaiter().GetResult()));
+                var prepared = phases.Time("numbered copy", () => validation.Prepare(file, i, file.FullPath));
+                Captures.EnsureUnchanged(file);
+                return prepared;
+            }
+            Task<string>[] Started() { lock (started) return [.. started]; }
             Task<PreparedFile>? next = null;
-            Task<PreparedFile> PrepareAsync(int i) => Task.Run(() => validation.Prepare(fresh[i], i, captures.Capture(fresh[i])));
             try
             {
-                next = fresh.Count > 0 ? PrepareAsync(0) : null;
+                next = fresh.Count > 0 ? Task.Run(() => PrepareFile(0)) : null;
                 for (var i = 0; i < fresh.Count; i++)
                 {
-                    var prepared = next!.GetAwaiter().GetResult();
-                    next = i + 1 < fresh.Count ? PrepareAsync(i + 1) : null;
+                    var prepared = phases.Time("waiting for the copy", () => next!.GetAwaiter().GetResult());
+                    var following = i + 1;
+                    next = following < fresh.Count ? Task.Run(() => PrepareFile(following)) : null;
                     context.Cancellation.ThrowIfCancellationRequested();
                     var file = prepared.File;
                     context.Log.Progress("ingest", i + 1, fresh.Count, file.Name);
                     var quarantineWhole = QuarantineFiles.Contains(file.Name);
                     var result = quarantineWhole
                         ? validation.QuarantineWhole(file, i, prepared.Captured)
-                        : IngestPreparedFile(validation, rawWrite, prepared);
-                    if (prepared.Numbered is { } numbered) File.Delete(numbered.Path);
+                        : IngestPreparedFile(validation, rawWrite, prepared, phases);
+                    if (prepared.Numbered is { } numbered) foreach (var part in numbered.Files) File.Delete(part);
                     results.Add(result);
                     Report(context.Log, result, quarantineWhole);
                 }
+                phases.Time("waiting for the capture", () =>
+                {
+                    foreach (var capture in Started()) capture.GetAwaiter().GetResult(); // its own error (disk full, file changed), not wrapped
+                });
+            }
+            catch
+            {
+                // A failed capture (disk full, the file changed) is the cause to report, not what failed beside it.
+                foreach (var capture in Started())
+                {
+                    try { capture.Wait(); } catch (AggregateException) { }
+                    if (capture.IsFaulted) capture.GetAwaiter().GetResult();
+                }
+                throw;
             }
             finally
             {
-                try { next?.Wait(); } catch (AggregateException) { } // a failed run must not leave a copy being written
+                // A failed run must not leave a copy being written.
+                try { next?.Wait(); } catch (AggregateException) { }
+                try { Task.WaitAll(Started()); } catch (AggregateException) { }
             }
 
             var tooBad = results.Where(r => r.BadFraction > cfg.MaxBadFraction && !QuarantineFiles.Contains(r.File.Name)).ToList();
@@ -149,13 +184,14 @@ public sealed class IngestStage : Stage
             // between the two re-runs the batch, and the quarantine commit of that batch is not written twice.
             var quarantineSql = Union(results.Select(r => $"SELECT * FROM {r.BadTable}"), quarantine, "source_file", replaced);
             if (!CommittedBatch(quarantine, batch) && (results.Any(r => r.BadRows > 0) || replaced.Count > 0 || !quarantine.Exists))
-                writer.Write(quarantine, quarantineSql, mode, "WRITE", parameters);
+                phases.Time("quarantine commit", () => writer.Write(quarantine, quarantineSql, mode, "WRITE", parameters));
             FaultInjection.Point("ingest.between-quarantine-and-raw");
             // A re-delivered file replaces its earlier rows: the overwrite keeps every other file's rows.
             if (replaced.Count > 0 && raw.Exists)
                 rawWrite.Add(Union([], raw, "_source_file", replaced));
             if (rawWrite.Fields.Count == 0) rawWrite.Add(validation.NoRowsSql()); // every file quarantined whole: the commit still records them
-            rawWrite.Commit(mode, "WRITE", parameters);
+            phases.Time("raw commit", () => rawWrite.Commit(mode, "WRITE", parameters));
+            context.Log.Info(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ingest: ran {runClock.Elapsed.TotalSeconds:0.00} s: {phases}"));
 
             return Outputs(raw, quarantine, $"{fresh.Count} file(s), {good} rows to raw, {bad} quarantined", good, bad);
         }
@@ -170,11 +206,11 @@ public sealed class IngestStage : Stage
     /// <paramref name="rawWrite"/>, its bad rows a temp table of quarantine rows. Any source that can put
     /// a file on disk (the raw folder, a downloaded blob) comes through here.
     /// </summary>
-    static FileValidationResult IngestPreparedFile(FileValidation validation, DeltaWriter.PendingWrite rawWrite, PreparedFile prepared)
+    static FileValidationResult IngestPreparedFile(FileValidation validation, DeltaWriter.PendingWrite rawWrite, PreparedFile prepared, IngestPhases phases)
     {
-        var check = validation.Check(prepared);
-        var written = rawWrite.Add(check.GoodSql);
-        return validation.Finish(check, written);
+        var check = phases.Time("load", () => validation.Check(prepared));
+        var written = phases.Time("typed read and write", () => rawWrite.Add(check.GoodSql));
+        return phases.Time("quarantine rows", () => validation.Finish(check, written));
     }
 
     static void Report(IPipelineLog log, FileValidationResult result, bool quarantinedWhole)

@@ -20,6 +20,13 @@ public sealed class NumberedCsvTests : IDisposable
         return (result, File.Exists(result.Path) ? File.ReadAllText(result.Path) : "");
     }
 
+    (string Path, RawFile File) WriteCsv(string name, string text)
+    {
+        var path = Path.Combine(_tmp.Root, name);
+        File.WriteAllText(path, text);
+        return (path, new RawFile(name, path, RawFormat.Csv, new FileInfo(path).Length, "unused", 0));
+    }
+
     /// <summary>What the copy must be: every non-blank line after the header prefixed with its 1-based line number.</summary>
     static string Expected(string text)
     {
@@ -72,6 +79,90 @@ public sealed class NumberedCsvTests : IDisposable
         Assert.Equal(Expected(text), copy);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void A_file_numbered_in_parts_gives_the_same_numbers_records_and_lines_as_one_pass(int parts)
+    {
+        // Blank lines, CRLF, quoted newlines and doubled quotes everywhere, so some land next to the cuts.
+        var random = new Random(parts);
+        var s = new StringBuilder("\uFEFFa,b,c\r\n");
+        while (s.Length < 400_000)
+            s.Append(random.Next(8) switch
+            {
+                0 => "\r\n",
+                1 => "\n",
+                2 => $"{random.Next()},\"q,\"\"x\"\"\",1\r\n",
+                3 => $"{random.Next()},\"two\nlines\",2\n",
+                _ => $"{random.Next()},{new string('v', random.Next(0, 40))},z\n",
+            });
+        var bytes = Encoding.UTF8.GetBytes(s.Append("9,last,no newline").ToString());
+        var path = Path.Combine(_tmp.Root, "parts.csv");
+        File.WriteAllBytes(path, bytes);
+        var file = new RawFile("parts.csv", path, RawFormat.Csv, bytes.Length, "unused", 0);
+
+        var whole = NumberedCsv.Write(file, path, path + ".whole", parts: 1);
+        var split = NumberedCsv.Write(file, path, path + ".split", parts);
+
+        Assert.Equal(parts, split.Files.Count);
+        Assert.Equal(whole.Header, split.Header);
+        Assert.Equal((whole.Records, whole.DataLines, whole.FirstMultiLineRecord), (split.Records, split.DataLines, split.FirstMultiLineRecord));
+        var header = File.ReadAllText(whole.Path)[..(File.ReadAllText(whole.Path).IndexOf('\n') + 1)];
+        var joined = header + string.Concat(split.Files.Select(f => File.ReadAllText(f)[header.Length..]));
+        Assert.Equal(File.ReadAllText(whole.Path), joined);
+        Assert.All(split.Files, f => Assert.StartsWith(header, File.ReadAllText(f)));
+    }
+
+    [Fact]
+    public void A_quoted_field_open_across_a_cut_is_numbered_from_inside_the_quotes()
+    {
+        // One quoted field spans the middle of the file, so the second part starts inside it.
+        var s = new StringBuilder("a,b\n1,\"");
+        for (var i = 0; i < 5000; i++) s.Append("line ").Append(i).Append('\n');
+        s.Append("\"\n2,x\n");
+        var (path, file) = WriteCsv("span.csv", s.ToString());
+
+        var split = NumberedCsv.Write(file, path, path + ".split", parts: 2);
+
+        Assert.Equal(2, split.Files.Count);
+        Assert.Equal(2, split.Records);
+        Assert.Equal(2, split.FirstMultiLineRecord);
+        Assert.EndsWith("line 4999\n\"\n5003,2,x\n", File.ReadAllText(split.Path));
+        Assert.StartsWith("_ctb_source_line,a,b\nline ", File.ReadAllText(split.Path));
+    }
+
+    [Fact]
+    public void An_unterminated_quote_opened_in_an_earlier_part_is_numbered_in_one_pass()
+    {
+        var s = new StringBuilder("a,b\n1,\"");
+        for (var i = 0; i < 5000; i++) s.Append("line ").Append(i).Append('\n');
+        var (path, file) = WriteCsv("open-early.csv", s.ToString());
+
+        var split = NumberedCsv.Write(file, path, path + ".split", parts: 2);
+
+        Assert.Single(split.Files);
+        Assert.Equal(new UnterminatedQuote(2, 2, "_ctb_source_line,a,b\n".Length), split.Unterminated);
+        Assert.False(File.Exists(path + ".split.part1"));
+    }
+
+    [Fact]
+    public void An_unterminated_quote_in_the_last_part_leaves_its_tail_for_quarantine()
+    {
+        var s = new StringBuilder("a,b\n");
+        for (var i = 0; i < 5000; i++) s.Append(i).Append(",x\n");
+        s.Append("5000,\"open\n5001,y\n");
+        var (path, file) = WriteCsv("open.csv", s.ToString());
+
+        var split = NumberedCsv.Write(file, path, path + ".split", parts: 2);
+
+        Assert.Equal(2, split.Files.Count);
+        Assert.Equal(5000, split.Records);
+        Assert.Equal(new UnterminatedQuote(5002, 5002, split.Unterminated!.Offset), split.Unterminated);
+        Assert.Equal([(5002L, "5000,\"open"), (5003L, "5001,y")], split.TakeUnterminatedTail().ToList());
+        Assert.EndsWith("4999,x\n", File.ReadAllText(split.Path));
+    }
+
     [Fact]
     public void Gzip_input_and_a_byte_order_mark_are_handled()
     {
@@ -111,16 +202,18 @@ public sealed class NumberedCsvTests : IDisposable
     }
 
     [Fact]
-    public void Json_lines_are_numbered_with_a_control_byte_and_blank_lines_skip_a_number()
+    public void Json_objects_carry_their_line_as_the_first_key_and_other_lines_go_aside_with_a_control_byte()
     {
         var path = Path.Combine(_tmp.Root, "a.jsonl");
-        File.WriteAllText(path, "{\"a\": 1}\n\n{\"a\": \"x,y\"}\r\n{not json}");
+        File.WriteAllText(path, "{\"a\": 1}\n\n  {\"a\": \"x,y\"}\r\n{}\n{not json}");
         var file = new RawFile("a.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
 
         var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
 
-        Assert.Equal(3, result.Records);
-        Assert.Equal("1\u0001{\"a\": 1}\n\n3\u0001{\"a\": \"x,y\"}\r\n-4\u0001{not json}", File.ReadAllText(result.Path));
+        Assert.Equal(4, result.Records);
+        Assert.Equal(1, result.NotObjectLines);
+        Assert.Equal("{\"_ctb_source_line\":1,\"a\": 1}\n  {\"_ctb_source_line\":3,\"a\": \"x,y\"}\r\n{\"_ctb_source_line\":4}\n", File.ReadAllText(result.Path));
+        Assert.Equal("5\u0001{not json}\n", File.ReadAllText(result.NotObjects.Single()));
     }
 
     [Fact]
@@ -145,9 +238,39 @@ public sealed class NumberedCsvTests : IDisposable
         var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
 
         Assert.Equal(["id", "nested", "c\u00e9", "late", "s"], result.JsonKeys);
-        var numbers = File.ReadAllLines(result.Path).Select(l => l[..l.IndexOf('\u0001')]).ToList();
-        Assert.Equal(["1", "2", "-3", "-4", "-5", "-6", "-7", "-8", "9"], numbers);
-        Assert.Equal(lines, File.ReadAllLines(result.Path).Select(l => l[(l.IndexOf('\u0001') + 1)..]));
+        var objects = File.ReadAllLines(result.Path);
+        Assert.Equal([1, 2, 9], objects.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("_ctb_source_line").GetInt32()));
+        Assert.Equal([lines[0], lines[1], lines[8]], objects.Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"_ctb_source_line\":[0-9]+,", "")));
+        var others = File.ReadAllLines(result.NotObjects.Single());
+        Assert.Equal(["3", "4", "5", "6", "7", "8"], others.Select(l => l[..l.IndexOf('\u0001')]));
+        Assert.Equal(lines[2..8], others.Select(l => l[(l.IndexOf('\u0001') + 1)..]));
+    }
+
+    [Fact]
+    public void A_json_lines_file_numbered_in_parts_gives_the_same_lines_keys_and_copy_as_one_pass()
+    {
+        var random = new Random(3);
+        var s = new StringBuilder();
+        for (var i = 0; s.Length < 300_000; i++)
+            s.Append(random.Next(6) switch
+            {
+                0 => "\n",
+                1 => "not json\r\n",
+                2 => $"{{\"k{i % 97}\": {i}}}\n", // keys that first appear late
+                _ => $"{{\"id\": {i}, \"s\": \"x\"}}\n",
+            });
+        var path = Path.Combine(_tmp.Root, "parts.jsonl");
+        File.WriteAllText(path, s.ToString());
+        var file = new RawFile("parts.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
+
+        var whole = NumberedCsv.WriteJsonLines(file, path, path + ".whole", parts: 1);
+        var split = NumberedCsv.WriteJsonLines(file, path, path + ".split", parts: 3);
+
+        Assert.Equal(3, split.JsonObjects.Count);
+        Assert.Equal(whole.JsonKeys, split.JsonKeys);
+        Assert.Equal((whole.Records, whole.NotObjectLines), (split.Records, split.NotObjectLines));
+        Assert.Equal(File.ReadAllText(whole.JsonObjects.Single()), string.Concat(split.JsonObjects.Select(File.ReadAllText)));
+        Assert.Equal(File.ReadAllText(whole.NotObjects.Single()), string.Concat(split.NotObjects.Select(File.ReadAllText)));
     }
 
     [Fact]

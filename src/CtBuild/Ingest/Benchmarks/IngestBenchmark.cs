@@ -9,7 +9,10 @@ using static CtBuild.Storage.DuckDb;
 namespace CtBuild.Ingest.Benchmarks;
 
 /// <summary>One input format timed both ways: DuckDB's own copy of the file to Parquet, and Ingest of it into the lake.</summary>
-public sealed record FormatTiming(string Format, string File, long Bytes, long GoodRows, IReadOnlyList<double> DuckDbRuns, IReadOnlyList<double> IngestRuns, double Goal)
+/// <param name="DuckDbCpu">CPU seconds of this process during each DuckDB copy (less sensitive to the shared machine's load than wall time).</param>
+/// <param name="IngestPhases">Where the last Ingest's time went: before the stage ran (the freshness check, which hashes the file) and the stage's own phases.</param>
+public sealed record FormatTiming(string Format, string File, long Bytes, long GoodRows, IReadOnlyList<double> DuckDbRuns, IReadOnlyList<double> IngestRuns, double Goal,
+    IReadOnlyList<double> DuckDbCpu, IReadOnlyList<double> IngestCpu, string IngestPhases)
 {
     public double DuckDbSeconds => IngestBenchmarkResult.Median(DuckDbRuns);
     public double IngestSeconds => IngestBenchmarkResult.Median(IngestRuns);
@@ -37,7 +40,11 @@ public sealed record IngestBenchmarkResult(
         s.AppendLine(CultureInfo.InvariantCulture, $"{Rows:N0} rows x {Columns} columns; medians of {runs} interleaved run(s) (DuckDB, Ingest, DuckDB, Ingest, …); load average {LoadAtStart} at the start, {Load} at the end");
         s.AppendLine("  input                                DuckDB copy   CtBuild Ingest   ratio   goal");
         foreach (var f in Formats)
+        {
             s.AppendLine(CultureInfo.InvariantCulture, $"  {f.Format,-34} {f.DuckDbSeconds,9:0.00} s {f.IngestSeconds,12:0.00} s {f.Ratio,9:0.00}   <= {f.Goal:0.0}   ({f.Bytes / 1e6:0} MB; DuckDB {Runs(f.DuckDbRuns)}; Ingest {Runs(f.IngestRuns)})");
+            s.AppendLine(CultureInfo.InvariantCulture, $"  {"",-34} CPU {Median(f.DuckDbCpu),7:0.00} s CPU {Median(f.IngestCpu),8:0.00} s {Median(f.IngestCpu) / Median(f.DuckDbCpu),9:0.00}   (CPU seconds of the process, medians)");
+            s.AppendLine(CultureInfo.InvariantCulture, $"  {"",-34} Ingest's phases: {f.IngestPhases}");
+        }
         s.AppendLine("  (Ingest: hash, capture, numbered copy, contract checks, quarantine, Delta commit; the file is read once)");
         s.AppendLine(CultureInfo.InvariantCulture, $"  peak working set of this process over the whole run {PeakWorkingSetBytes / 1048576.0,8:0} MiB   goal < 1024");
         if (ManyFiles > 0)
@@ -104,17 +111,23 @@ public static class IngestBenchmark
 
         var duck = inputs.Select(_ => new List<double>()).ToList();
         var ingest = inputs.Select(_ => new List<double>()).ToList();
+        var duckCpu = inputs.Select(_ => new List<double>()).ToList();
+        var ingestCpu = inputs.Select(_ => new List<double>()).ToList();
+        var phases = inputs.Select(_ => "").ToList();
         for (var run = 1; run <= repeats; run++)
             for (var k = 0; k < inputs.Count; k++)
             {
                 var (_, format, file, read, good, _) = inputs[k];
                 var path = Path.Combine(workDir, file);
                 log.Info($"{format}, run {run}/{repeats}: DuckDB copy ...");
-                duck[k].Add(TimeDuckDbCopy($"SELECT * FROM {read}({Literal(path)})", workDir));
+                var copy = TimeDuckDbCopy($"SELECT * FROM {read}({Literal(path)})", workDir);
+                (duck[k], duckCpu[k]) = ([.. duck[k], copy.Seconds], [.. duckCpu[k], copy.Cpu]);
                 log.Info($"{format}, run {run}/{repeats}: CtBuild Ingest ...");
-                ingest[k].Add(TimeIngest(path, Path.Combine(workDir, $"ws-{k}-{run}"), log, expectedRows: good));
+                var timed = TimeIngest(path, Path.Combine(workDir, $"ws-{k}-{run}"), log, expectedRows: good);
+                (ingest[k], ingestCpu[k], phases[k]) = ([.. ingest[k], timed.Seconds], [.. ingestCpu[k], timed.Cpu], timed.Phases);
             }
-        var formats = inputs.Select((x, k) => new FormatTiming(x.Format, x.File, new FileInfo(Path.Combine(workDir, x.File)).Length, x.Good, duck[k], ingest[k], x.Goal)).ToList();
+        var formats = inputs.Select((x, k) => new FormatTiming(x.Format, x.File, new FileInfo(Path.Combine(workDir, x.File)).Length, x.Good, duck[k], ingest[k], x.Goal,
+            duckCpu[k], ingestCpu[k], phases[k])).ToList();
 
         var manyDuck = new List<double>();
         var manyIngest = new List<double>();
@@ -136,7 +149,7 @@ public static class IngestBenchmark
             for (var run = 1; run <= Math.Min(repeats, 2); run++)
             {
                 log.Info($"{manyFiles} files, run {run}: DuckDB glob copy ...");
-                manyDuck.Add(TimeDuckDbCopy($"SELECT * FROM read_csv({Literal(Path.Combine(folder, "*.csv"))})", workDir));
+                manyDuck.Add(TimeDuckDbCopy($"SELECT * FROM read_csv({Literal(Path.Combine(folder, "*.csv"))})", workDir).Seconds);
                 log.Info($"{manyFiles} files, run {run}: CtBuild Ingest ...");
                 var ws = Workspace(Path.Combine(workDir, $"many-ws-{run}"));
                 Directory.Delete(ws.RawDir);
@@ -161,33 +174,62 @@ public static class IngestBenchmark
         return new IngestBenchmarkResult(rows, 20, badRows, formats, peak, manyFiles, manyBytes, manyDuck, manyIngest, noop, loadAtStart, LoadAverage());
     }
 
-    static double TimeDuckDbCopy(string select, string workDir)
+    static (double Seconds, double Cpu) TimeDuckDbCopy(string select, string workDir)
     {
+        var cpu = CpuSeconds();
         var clock = Stopwatch.StartNew();
         using (var db = DuckDb.Open(Path.Combine(workDir, "spill")))
             db.Exec($"COPY ({select}) TO {Literal(Path.Combine(workDir, "duckdb.parquet"))} (FORMAT parquet)");
         var seconds = clock.Elapsed.TotalSeconds;
+        cpu = CpuSeconds() - cpu;
         File.Delete(Path.Combine(workDir, "duckdb.parquet"));
-        return seconds;
+        return (seconds, cpu);
     }
+
+    static double CpuSeconds() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
     /// <summary>The 1, 5 and 15 minute load averages, to print beside the figures (the machine may be shared).</summary>
     static string LoadAverage() => File.Exists("/proc/loadavg")
         ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     /// <summary>Ingests a copy of <paramref name="csv"/> into a new workspace; checks the row count so a broken run cannot look fast.</summary>
-    static double TimeIngest(string input, string root, IPipelineLog log, long expectedRows)
+    static (double Seconds, double Cpu, string Phases) TimeIngest(string input, string root, IPipelineLog log, long expectedRows)
     {
         var ws = Workspace(root);
         File.Copy(input, Path.Combine(ws.RawDir, Path.GetFileName(input)));
+        var phaseLog = new PhaseLog(log);
+        var cpu = CpuSeconds();
         var clock = Stopwatch.StartNew();
-        var result = StageRunner.Run(PipelineDefinition.Get("ingest"), new StageContext(ws, log, new RunOptions()));
+        var result = StageRunner.Run(PipelineDefinition.Get("ingest"), new StageContext(ws, phaseLog, new RunOptions()));
         var seconds = clock.Elapsed.TotalSeconds;
+        cpu = CpuSeconds() - cpu;
         var good = long.Parse(result.Outputs!.Get("rows.good")!, CultureInfo.InvariantCulture);
         if (good != expectedRows)
             throw new InvalidOperationException($"Ingest put {good:N0} rows in raw, expected {expectedRows:N0}; the benchmark is invalid");
         Directory.Delete(root, recursive: true); // keep the scratch folder's disk use flat across repeats
-        return seconds;
+        var before = seconds - phaseLog.RunSeconds;
+        return (seconds, cpu, string.Create(CultureInfo.InvariantCulture, $"before the stage ran (hash, freshness) {before:0.00} s; stage {phaseLog.RunSeconds:0.00} s: {phaseLog.Phases}"));
+    }
+
+    /// <summary>Passes every line on and keeps Ingest's phase line ("ingest: ran 3.10 s: capture 0.20 s, …").</summary>
+    sealed class PhaseLog(IPipelineLog inner) : IPipelineLog
+    {
+        const string Prefix = "ingest: ran ";
+        public double RunSeconds { get; private set; }
+        public string Phases { get; private set; } = "";
+
+        public void Info(string message)
+        {
+            if (message.StartsWith(Prefix, StringComparison.Ordinal) && message.IndexOf(" s: ", StringComparison.Ordinal) is var end and > 0)
+            {
+                RunSeconds = double.Parse(message[Prefix.Length..end], CultureInfo.InvariantCulture);
+                Phases = message[(end + 4)..];
+            }
+            inner.Info(message);
+        }
+
+        public void Warning(string message, string? file = null, int? line = null) => inner.Warning(message, file, line);
+        public void Progress(string step, int done, int total, string status) => inner.Progress(step, done, total, status);
     }
 
     static string GeneratorSql(long rows, long offset)
