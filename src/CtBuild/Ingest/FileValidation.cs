@@ -59,7 +59,7 @@ public sealed class FileValidation
     public const string QuarantineColumns =
         "source_file VARCHAR, source_sha256 VARCHAR, line BIGINT, \"column\" VARCHAR, rule VARCHAR, reason VARCHAR, record VARCHAR, ingested_at TIMESTAMPTZ";
 
-    /// <summary>How many parts a file is numbered in; null: as <see cref="NumberedCsv"/> decides (one per core for a large file).</summary>
+    /// <summary>How many parts a plain CSV file is numbered in; null: as <see cref="NumberedCsv"/> decides (one per core for a large file).</summary>
     internal int? Parts { get; init; }
 
     /// <summary>Prepares <paramref name="captured"/> (the file's captured bytes) for <see cref="Check"/>; safe to call from another thread.</summary>
@@ -70,8 +70,7 @@ public sealed class FileValidation
         var target = Path.Combine(workDir, $"numbered-{index}.csv");
         return new PreparedFile(file, index, captured, (file.Format, Parts) switch
         {
-            (RawFormat.JsonLines, { } parts) => NumberedCsv.WriteJsonLines(file, captured, target, parts),
-            (RawFormat.JsonLines, null) => NumberedCsv.WriteJsonLines(file, captured, target),
+            (RawFormat.JsonLines, _) => NumberedCsv.WriteJsonLines(file, captured, target),
             (_, { } parts) => NumberedCsv.Write(file, captured, target, parts),
             _ => NumberedCsv.Write(file, captured, target),
         });

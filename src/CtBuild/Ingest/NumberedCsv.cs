@@ -324,51 +324,28 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
     /// One part, on one thread: DuckDB's <c>read_json</c> of a list of parts cost more than the parts save (5M rows, two
     /// parts: 29.5 CPU-seconds for the copy's read against 19.0 for one file, load 4–6).
     /// </remarks>
-    public static NumberedCsv WriteJsonLines(RawFile file, string source, string target) => WriteJsonLines(file, source, target, parts: 1);
-
-    /// <summary>The same, in at most <paramref name="parts"/> parts on as many threads (cut at newlines, as <see cref="WriteInParts"/>); the same result whatever the number.</summary>
-    internal static NumberedCsv WriteJsonLines(RawFile file, string source, string target, int parts)
+    public static NumberedCsv WriteJsonLines(RawFile file, string source, string target)
     {
-        using var handle = parts > 1 ? File.OpenHandle(source) : null;
-        if (handle is null || Cut(handle, 0, parts) is not var (cuts, newlines))
+        using var input = OpenInput(file, source);
+        var others = target + ".not-objects";
+        var part = NumberJsonLines(input, target, others);
+        return new NumberedCsv(target, [], part.Records == 0, part.Records, part.Records, null, null)
         {
-            using var input = OpenInput(file, source);
-            var whole = NumberJsonLines(input, target, target + ".not-objects", firstLine: 1);
-            return JsonResult([whole], [target], [target + ".not-objects"]);
-        }
-        var count = cuts.Count - 1;
-        var objects = Enumerable.Range(0, count).Select(k => k == 0 ? target : $"{target}.part{k}").ToList();
-        var others = objects.Select(o => o + ".not-objects").ToList();
-        var numbered = new JsonPart[count];
-        Parallel.For(0, count, k =>
-        {
-            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1) { Position = cuts[k] };
-            numbered[k] = NumberJsonLines(new Slice(input, cuts[k + 1] - cuts[k]), objects[k], others[k], firstLine: 1 + newlines.Take(k).Sum());
-        });
-        return JsonResult(numbered, objects, others);
-    }
-
-    /// <summary>What numbering one part of a JSON-lines file found.</summary>
-    sealed record JsonPart(IReadOnlyList<string> Keys, long Records, long NotObjects);
-
-    static NumberedCsv JsonResult(IReadOnlyList<JsonPart> parts, IReadOnlyList<string> objects, IReadOnlyList<string> others)
-    {
-        var records = parts.Sum(p => p.Records);
-        return new NumberedCsv(objects[0], [], records == 0, records, records, null, null)
-        {
-            JsonKeys = parts.SelectMany(p => p.Keys).Distinct(StringComparer.Ordinal).ToList(), // first appearance, parts in order
-            JsonObjects = objects, NotObjects = others, NotObjectLines = parts.Sum(p => p.NotObjects), Files = [.. objects, .. others],
+            JsonKeys = part.Keys, JsonObjects = [target], NotObjects = [others], NotObjectLines = part.NotObjects, Files = [target, others],
         };
     }
 
-    static JsonPart NumberJsonLines(Stream input, string target, string others, long firstLine)
+    /// <summary>What numbering a JSON-lines file found.</summary>
+    sealed record JsonPart(IReadOnlyList<string> Keys, long Records, long NotObjects);
+
+    static JsonPart NumberJsonLines(Stream input, string target, string others)
     {
         using var output = new FileStream(target, FileMode.Create, FileAccess.Write, FileShare.None, BufferSize);
         using var otherOutput = new FileStream(others, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
         var buffer = new byte[BufferSize];
         Span<byte> number = stackalloc byte[48];
         var keys = new JsonKeyList();
-        long line = firstLine, records = 0, notObjects = 0;
+        long line = 1, records = 0, notObjects = 0;
         var filled = 0;
         var eof = false;
         var pos = 0;
@@ -424,10 +401,10 @@ public sealed record NumberedCsv(string Path, IReadOnlyList<string> Header, bool
         return new JsonPart(keys.Names, records, notObjects);
     }
 
-    /// <summary>A JSON-lines copy's objects, each with its line, in one file per part (JSON lines only).</summary>
+    /// <summary>A JSON-lines copy's objects, each with its line (JSON lines only).</summary>
     public IReadOnlyList<string> JsonObjects { get; init; } = [];
 
-    /// <summary>A JSON-lines copy's lines that are not one JSON object, numbered, in one file per part (JSON lines only).</summary>
+    /// <summary>A JSON-lines copy's lines that are not one JSON object, numbered (JSON lines only).</summary>
     public IReadOnlyList<string> NotObjects { get; init; } = [];
 
     /// <summary>How many lines <see cref="NotObjects"/> holds.</summary>

@@ -247,33 +247,6 @@ public sealed class NumberedCsvTests : IDisposable
     }
 
     [Fact]
-    public void A_json_lines_file_numbered_in_parts_gives_the_same_lines_keys_and_copy_as_one_pass()
-    {
-        var random = new Random(3);
-        var s = new StringBuilder();
-        for (var i = 0; s.Length < 300_000; i++)
-            s.Append(random.Next(6) switch
-            {
-                0 => "\n",
-                1 => "not json\r\n",
-                2 => $"{{\"k{i % 97}\": {i}}}\n", // keys that first appear late
-                _ => $"{{\"id\": {i}, \"s\": \"x\"}}\n",
-            });
-        var path = Path.Combine(_tmp.Root, "parts.jsonl");
-        File.WriteAllText(path, s.ToString());
-        var file = new RawFile("parts.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
-
-        var whole = NumberedCsv.WriteJsonLines(file, path, path + ".whole", parts: 1);
-        var split = NumberedCsv.WriteJsonLines(file, path, path + ".split", parts: 3);
-
-        Assert.Equal(3, split.JsonObjects.Count);
-        Assert.Equal(whole.JsonKeys, split.JsonKeys);
-        Assert.Equal((whole.Records, whole.NotObjectLines), (split.Records, split.NotObjectLines));
-        Assert.Equal(File.ReadAllText(whole.JsonObjects.Single()), string.Concat(split.JsonObjects.Select(File.ReadAllText)));
-        Assert.Equal(File.ReadAllText(whole.NotObjects.Single()), string.Concat(split.NotObjects.Select(File.ReadAllText)));
-    }
-
-    [Fact]
     public void Empty_and_header_only_files()
     {
         Assert.True(Number("empty.csv", []).Result.Empty);
