@@ -144,6 +144,11 @@ public sealed record TuneConfig
     /// <summary>Try each trainer first in a cheap configuration (few trees, leaves, iterations) before random trials.</summary>
     public bool CostAwareStart { get; init; } = true;
     /// <summary>
+    /// TPE picks the trainer by expected improvement per second of training, the cost counting less as the budget is
+    /// spent (see README "Tuning"). Off: the trainer is picked as Optuna's TPE picks a categorical.
+    /// </summary>
+    public bool CostAware { get; init; }
+    /// <summary>
     /// The candidate is the chosen configuration trained once more on the train and valid rows together (the choice is
     /// made on valid alone; test stays unseen). False keeps the best trial's own model, trained on train only.
     /// </summary>

@@ -71,11 +71,15 @@ public sealed class TuneStage : Stage
             ["parallelism"] = parallelism.ToString(CultureInfo.InvariantCulture), ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
             ["space"] = space.ToString(),
             ["fidelity"] = halving?.ToString() ?? "off", ["costAwareStart"] = cfg.CostAwareStart ? "true" : "false",
+            ["costAware"] = cfg.CostAware ? "true" : "false",
         });
 
         ISampler sampler = cfg.Sampler == "random"
             ? new RandomSampler(cfg.Seed)
-            : new TpeSampler(cfg.Seed, new TpeOptions { NStartupTrials = cfg.StartupTrials, Multivariate = cfg.Multivariate });
+            : new TpeSampler(cfg.Seed, new TpeOptions
+            {
+                NStartupTrials = cfg.StartupTrials, Multivariate = cfg.Multivariate, CostAware = cfg.CostAware, CostBudgetTrials = cfg.MaxEvals,
+            });
         if (cfg.CostAwareStart) sampler = new StartPointsSampler(sampler, LowCostStart.Points(space));
         if (halving is not null) sampler = new PrunedRankingSampler(sampler);
         // The study lives under the state folder (or where tune.storage says): a killed or stopped Tune resumes it on
@@ -263,7 +267,7 @@ public sealed class TuneStage : Stage
             ["features"] = Section(ws.Config.Features),
             ["space"] = space.ToJson().ToJsonString(),
             ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
-            ["sampler"] = $"{cfg.Sampler} startup={cfg.StartupTrials} multivariate={cfg.Multivariate} tpe=optuna-3.1",
+            ["sampler"] = $"{cfg.Sampler} startup={cfg.StartupTrials} multivariate={cfg.Multivariate} tpe=optuna-3.1" + (cfg.CostAware ? $" cost-aware budget={cfg.MaxEvals}" : ""),
             ["start"] = cfg.CostAwareStart ? "low-cost" : "sampler",
             ["fidelity"] = halving is null ? "off" : $"{halving} eta={halving.ReductionFactor}",
         };

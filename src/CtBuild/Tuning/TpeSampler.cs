@@ -55,7 +55,8 @@ public sealed class TpeSampler : ISampler
             return values;
         }
         var observations = Split(trials, completed, direction);
-        SampleInto(space, observations, values, random);
+        double costWeight = CostWeight(trials);
+        SampleInto(space, observations, values, random, costWeight);
         // On small grids l(x) can outweigh the lie about a running trial, and the argmax lands on it again. Redraw a
         // few times; if the suggestion still repeats a running trial, explore with prior draws instead of evaluating it twice.
         var running = Options.ConstantLiar ? trials.Where(t => t.State == TrialState.Running).ToArray() : [];
@@ -63,7 +64,7 @@ public sealed class TpeSampler : ISampler
         for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
         {
             values.Clear();
-            SampleInto(space, observations, values, random);
+            SampleInto(space, observations, values, random, costWeight);
         }
         for (int retry = 0; retry < Options.DuplicateRetries && Repeats(); retry++)
         {
@@ -76,8 +77,35 @@ public sealed class TpeSampler : ISampler
     private static bool SameValues(IReadOnlyDictionary<string, object> a, IReadOnlyDictionary<string, object> b) =>
         a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && Equals(v, p.Value));
 
-    /// <summary>An observed trial: its parameters and whether it is among the good ones.</summary>
-    private sealed record Observation(int Number, IReadOnlyDictionary<string, object> Params, bool Below);
+    /// <summary>An observed trial: its parameters, whether it is among the good ones, and what it cost (finished trials).</summary>
+    private sealed record Observation(int Number, IReadOnlyDictionary<string, object> Params, bool Below, double? Cost);
+
+    /// <summary>How much a branch's cost counts against its expected improvement now: 0 without <see cref="TpeOptions.CostAware"/>.</summary>
+    private double CostWeight(IReadOnlyList<FrozenTrial> trials)
+    {
+        if (!Options.CostAware) return 0;
+        if (Options.CostBudgetTrials is not { } budget) return 1;
+        int finished = trials.Count(t => t.State is TrialState.Complete or TrialState.TimedOut or TrialState.Pruned);
+        return Math.Clamp(1 - (double)finished / budget, 0, 1);
+    }
+
+    private static double? CostOf(FrozenTrial t) =>
+        t.State is TrialState.Complete or TrialState.TimedOut or TrialState.Pruned ? t.Cost ?? t.Duration?.TotalSeconds : null;
+
+    /// <summary>
+    /// log EI(x) up to a constant, from TPE's score s = log l(x) − log g(x): EI ∝ 1 / (γ + (1 − γ)·e^(−s)) with γ the share of
+    /// good observations (Bergstra et al. 2011), so that a cost can be set against it as EI per second.
+    /// </summary>
+    internal static double LogExpectedImprovement(double score, double goodShare)
+    {
+        double a = Math.Log(goodShare), b = Math.Log(1 - goodShare) - score;
+        double max = Math.Max(a, b);
+        return double.IsNegativeInfinity(max) ? double.PositiveInfinity : -(max + Math.Log(1 + Math.Exp(Math.Min(a, b) - max)));
+    }
+
+    /// <summary>The score of a candidate as EI per second: <paramref name="weight"/> × log(relative cost) taken off its log EI.</summary>
+    private static double CostAwareScore(double score, double goodShare, double weight, IEnumerable<double> logRelativeCosts) =>
+        LogExpectedImprovement(score, goodShare) - weight * logRelativeCosts.Sum();
 
     // Optuna's split: the best γ(n) of the n finished trials are "below". Timed-out and pruned trials count in n but rank
     // after every completed one (bad results); running trials (the liar) go above and do not count in n.
@@ -90,19 +118,20 @@ public sealed class TpeSampler : ISampler
         var scored = Options.ConstantLiar ? finished.Concat(trials.Where(t => t.State == TrialState.Running)) : finished;
         var ranked = scored.Select(t => (Trial: t, Loss: Loss(t))).OrderBy(s => s.Loss).ThenBy(s => s.Trial.Number).ToArray();
         int nBelow = Math.Clamp(Options.Gamma(finished.Length), 1, completed.Length);
-        return ranked.Select((s, rank) => new Observation(s.Trial.Number, s.Trial.Params, rank < nBelow))
+        return ranked.Select((s, rank) => new Observation(s.Trial.Number, s.Trial.Params, rank < nBelow, CostOf(s.Trial)))
             .OrderBy(o => o.Number)
             .ToArray();
     }
 
-    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random)
+    private void SampleInto(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random, double costWeight)
     {
         if (Options.Multivariate)
         {
-            SampleJointly(space, observations, values, random);
+            SampleJointly(space, observations, values, random, costWeight);
             return;
         }
-        space.Sample(observations, values, (o, name, distribution) => SampleParameter(name, distribution, o, random),
+        var choices = costWeight > 0 ? ChoiceNames(space) : [];
+        space.Sample(observations, values, (o, name, distribution) => SampleParameter(name, distribution, o, random, choices.Contains(name) ? costWeight : 0),
             // A branch's parameters learn only from the trials that took this branch.
             (o, choice, label) => o.Where(t => t.Params.TryGetValue(choice, out var v) && Equals(v, label)).ToArray());
     }
@@ -110,7 +139,7 @@ public sealed class TpeSampler : ISampler
     // Multivariate TPE with groups (Optuna's multivariate=True, group=True): the parameters of one level of the tree (the
     // top level, or one branch such as a trainer's own parameters) are drawn together from joint estimators fitted to the
     // trials that have all of them; then each chosen branch is sampled the same way from the trials that took it.
-    private void SampleJointly(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random)
+    private void SampleJointly(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random, double costWeight)
     {
         var group = new List<(string Name, Distribution Distribution)>();
         foreach (var node in space.Nodes)
@@ -139,12 +168,20 @@ public sealed class TpeSampler : ISampler
             var aboveRows = Rows(below: false);
             var l = new ParzenEstimator(distributions, belowRows, DefaultWeights(belowRows.Count), Options.Estimator, multivariate: true);
             var g = new ParzenEstimator(distributions, aboveRows, DefaultWeights(aboveRows.Count), Options.Estimator, multivariate: true);
+            var costed = costWeight > 0 && belowRows.Count + aboveRows.Count > 0
+                ? group.Select((m, j) => (Index: j, Costs: m.Distribution is CategoricalDistribution && space.Nodes.Any(n => n is ChoiceNode && n.Name == m.Name)
+                        ? ChoiceCosts.From(m.Name, observations.Select(o => (o.Params, o.Cost))) : null))
+                    .Where(c => c.Costs is not null).ToList()
+                : [];
+            double goodShare = (double)belowRows.Count / Math.Max(1, belowRows.Count + aboveRows.Count);
             double[]? best = null;
             double bestScore = double.NegativeInfinity;
             for (int i = 0; i < Options.NEiCandidates; i++)
             {
                 var x = l.SampleVector(random);
                 double score = l.LogPdf(x) - g.LogPdf(x);
+                if (costed.Count > 0)
+                    score = CostAwareScore(score, goodShare, costWeight, costed.Select(c => c.Costs!.LogRelativeCost(group[c.Index].Distribution.ToExternal(x[c.Index]))));
                 if (best is null || score > bestScore) (best, bestScore) = (x, score);
             }
             for (int j = 0; j < group.Count; j++) values[group[j].Name] = group[j].Distribution.ToExternal(best![j]);
@@ -153,26 +190,33 @@ public sealed class TpeSampler : ISampler
         {
             var label = (string)values[choice.Name];
             SampleJointly(choice.Branch(label).Space,
-                observations.Where(t => t.Params.TryGetValue(choice.Name, out var v) && Equals(v, label)).ToArray(), values, random);
+                observations.Where(t => t.Params.TryGetValue(choice.Name, out var v) && Equals(v, label)).ToArray(), values, random, costWeight);
         }
     }
 
-    private object SampleParameter(string name, Distribution distribution, Observation[] observations, Random random)
+    // costWeight > 0 only for a choice of branch under cost-aware TPE: its candidates are then ranked by EI per second.
+    private object SampleParameter(string name, Distribution distribution, Observation[] observations, Random random, double costWeight)
     {
         var below = InternalValues(name, distribution, observations.Where(o => o.Below));
         var above = InternalValues(name, distribution, observations.Where(o => !o.Below));
         var l = new ParzenEstimator(distribution, below, DefaultWeights(below.Count), Options.Estimator);
         var g = new ParzenEstimator(distribution, above, DefaultWeights(above.Count), Options.Estimator);
+        var costs = costWeight > 0 && below.Count + above.Count > 0 ? ChoiceCosts.From(name, observations.Select(o => (o.Params, o.Cost))) : null;
+        double goodShare = (double)below.Count / Math.Max(1, below.Count + above.Count);
 
         double best = double.NaN, bestScore = double.NegativeInfinity;
         for (int i = 0; i < Options.NEiCandidates; i++)
         {
             double x = l.Sample(random);
             double score = l.LogPdf(x) - g.LogPdf(x);
+            if (costs is not null) score = CostAwareScore(score, goodShare, costWeight, [costs.LogRelativeCost(distribution.ToExternal(x))]);
             if (score > bestScore || double.IsNaN(best)) (best, bestScore) = (x, score);
         }
         return distribution.ToExternal(best);
     }
+
+    private static HashSet<string> ChoiceNames(SearchSpace space) =>
+        space.Nodes.OfType<ChoiceNode>().SelectMany(c => c.Branches.SelectMany(b => ChoiceNames(b.Space)).Prepend(c.Name)).ToHashSet();
 
     // Values this distribution can hold; a trial made under another space (a changed config) is skipped.
     private static List<double> InternalValues(string name, Distribution distribution, IEnumerable<Observation> observations)

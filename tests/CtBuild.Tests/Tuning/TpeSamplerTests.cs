@@ -135,6 +135,87 @@ public class TpeSamplerTests
         }
     }
 
+    // A choice of two branches (as of two trainers) with one parameter each; trial i takes "slow" when i is even. Values and costs are set per trainer.
+    private static (SearchSpace Space, List<FrozenTrial> History) TwoTrainers(Func<int, bool, double> value, double slowCost, double fastCost, int trials = 20)
+    {
+        var space = SearchSpaceParser.Parse("""{ "kind": { "choice": { "slow": { "a": "uniform(0, 1)" }, "fast": { "b": "uniform(0, 1)" } } } }""");
+        var history = new List<FrozenTrial>();
+        for (int i = 0; i < trials; i++)
+        {
+            bool slow = i % 2 == 0;
+            var p = new Dictionary<string, object> { ["kind"] = slow ? "slow" : "fast", [slow ? "a" : "b"] = (i * 0.618) % 1 };
+            history.Add(new FrozenTrial(i, p, TrialState.Complete, value(i, slow), new Dictionary<string, double>(), null, null, DateTimeOffset.UnixEpoch,
+                TimeSpan.FromSeconds(1)) { Cost = slow ? slowCost : fastCost });
+        }
+        return (space, history);
+    }
+
+    private static int SlowPicks(SearchSpace space, List<FrozenTrial> history, TpeOptions options, int seeds = 200) =>
+        Enumerable.Range(0, seeds).Count(seed => (string)new TpeSampler(seed, options).Sample(space, history, StudyDirection.Maximize)["kind"] == "slow");
+
+    [Fact]
+    public void Cost_aware_tpe_takes_the_cheaper_trainer_when_both_score_alike()
+    {
+        // The two trainers' values interleave (neither is better); the slow one costs 30 times as much per trial.
+        var (space, history) = TwoTrainers((i, _) => 0.80 + (i * 0.37 % 1) * 0.01, slowCost: 30, fastCost: 1);
+        int plain = SlowPicks(space, history, new TpeOptions());
+        int costAware = SlowPicks(space, history, new TpeOptions { CostAware = true });
+        int costAwareJoint = SlowPicks(space, history, new TpeOptions { CostAware = true, Multivariate = true });
+        Assert.True(plain > 60 && costAware < plain / 3 && costAwareJoint < plain / 3,
+            $"slow trainer picked in 200 seeds: plain TPE {plain}, cost-aware {costAware}, cost-aware multivariate {costAwareJoint}");
+    }
+
+    [Fact]
+    public void Cost_aware_tpe_takes_a_slow_trainer_that_is_clearly_better_once_the_cost_has_cooled()
+    {
+        // Every slow trial beats every fast one; the slow trainer costs 4 times as much. After 20 trials of a 200-trial
+        // budget the evidence is weak (EI ratio e^0.94 < 4^0.9), so EI per second still prefers the cheap trainer, as it
+        // should; 40 trials into a 50-trial budget the cost weighs 0.2 and the better trainer gets the trial.
+        var (early, few) = TwoTrainers((i, slow) => (slow ? 0.90 : 0.70) + (i * 0.37 % 1) * 0.01, slowCost: 4, fastCost: 1);
+        var (late, many) = TwoTrainers((i, slow) => (slow ? 0.90 : 0.70) + (i * 0.37 % 1) * 0.01, slowCost: 4, fastCost: 1, trials: 40);
+        int atStart = SlowPicks(early, few, new TpeOptions { CostAware = true, CostBudgetTrials = 200 });
+        int nearEnd = SlowPicks(late, many, new TpeOptions { CostAware = true, CostBudgetTrials = 50 });
+        int plain = SlowPicks(late, many, new TpeOptions());
+        Assert.True(nearEnd > 170 && plain > 170 && atStart < nearEnd / 2,
+            $"the better, slower trainer was picked in 200 seeds: after 20 of 200 trials {atStart}, after 40 of 50 {nearEnd} (plain TPE {plain})");
+    }
+
+    [Fact]
+    public void Cost_cools_off_so_the_end_of_the_budget_is_plain_tpe()
+    {
+        // 20 finished trials of a 20-trial budget: the cost no longer counts, and every suggestion is plain TPE's.
+        var (space, history) = TwoTrainers((i, _) => 0.80 + (i * 0.37 % 1) * 0.01, slowCost: 30, fastCost: 1);
+        for (int seed = 0; seed < 50; seed++)
+        {
+            var plain = new TpeSampler(seed).Sample(space, history, StudyDirection.Maximize);
+            var cooled = new TpeSampler(seed, new TpeOptions { CostAware = true, CostBudgetTrials = 20 }).Sample(space, history, StudyDirection.Maximize);
+            Assert.Equal(plain.OrderBy(p => p.Key), cooled.OrderBy(p => p.Key));
+        }
+        // Halfway through a 40-trial budget the cost counts at half weight: a trainer 3 times as dear is then taken as
+        // often as plain TPE takes it (its EI lead, e^0.94, beats 3^0.5) but less at full weight (3^1).
+        var (space3, history3) = TwoTrainers((i, _) => 0.80 + (i * 0.37 % 1) * 0.01, slowCost: 3, fastCost: 1);
+        int plainPicks = SlowPicks(space3, history3, new TpeOptions());
+        int half = SlowPicks(space3, history3, new TpeOptions { CostAware = true, CostBudgetTrials = 40 });
+        int full = SlowPicks(space3, history3, new TpeOptions { CostAware = true });
+        Assert.True(full < half / 2 && half > plainPicks * 3 / 4, $"slow picks in 200 seeds: plain {plainPicks}, half weight {half}, full weight {full}");
+    }
+
+    [Theory]
+    [InlineData(0.0, 0.1)]
+    [InlineData(5.0, 0.1)]
+    [InlineData(-40.0, 0.25)]
+    [InlineData(800.0, 0.5)]
+    public void Log_expected_improvement_is_tpes_formula(double score, double goodShare)
+    {
+        // EI ∝ 1 / (γ + (1 − γ)·g/l) with l/g = e^score; the stable form must agree where the direct one is finite.
+        double direct = -Math.Log(goodShare + (1 - goodShare) * Math.Exp(-score));
+        double stable = TpeSampler.LogExpectedImprovement(score, goodShare);
+        Assert.Equal(direct, stable, 1e-12);
+        // It grows with l/g until it saturates at 1/γ (every candidate then looks like a good trial).
+        double next = TpeSampler.LogExpectedImprovement(score + 1, goodShare);
+        Assert.True(score < 100 ? next > stable : next >= stable && Math.Abs(stable + Math.Log(goodShare)) < 1e-12, $"log EI {stable} then {next}");
+    }
+
     [Fact]
     public void Gamma_and_weights_follow_optuna()
     {
