@@ -85,12 +85,12 @@ public sealed class TpeSampler : ISampler
     {
         if (!Options.CostAware) return 0;
         if (Options.CostBudgetTrials is not { } budget) return 1;
-        int finished = trials.Count(t => t.State is TrialState.Complete or TrialState.TimedOut or TrialState.Pruned);
+        int finished = trials.Count(t => t.State.IsResult());
         return Math.Clamp(1 - (double)finished / budget, 0, 1);
     }
 
     private static double? CostOf(FrozenTrial t) =>
-        t.State is TrialState.Complete or TrialState.TimedOut or TrialState.Pruned ? t.Cost ?? t.Duration?.TotalSeconds : null;
+        t.State.IsResult() ? t.Cost ?? t.Duration?.TotalSeconds : null;
 
     /// <summary>
     /// log EI(x) up to a constant, from TPE's score s = log l(x) − log g(x): EI ∝ 1 / (γ + (1 − γ)·e^(−s)) with γ the share of
@@ -114,7 +114,7 @@ public sealed class TpeSampler : ISampler
         // Loss is lower-is-better whatever the direction.
         double Loss(FrozenTrial t) => t.State != TrialState.Complete ? double.PositiveInfinity
             : direction == StudyDirection.Minimize ? t.Value!.Value : -t.Value!.Value;
-        var finished = trials.Where(t => t.State is TrialState.Complete or TrialState.TimedOut or TrialState.Pruned).ToArray();
+        var finished = trials.Where(t => t.State.IsResult()).ToArray();
         var scored = Options.ConstantLiar ? finished.Concat(trials.Where(t => t.State == TrialState.Running)) : finished;
         var ranked = scored.Select(t => (Trial: t, Loss: Loss(t))).OrderBy(s => s.Loss).ThenBy(s => s.Trial.Number).ToArray();
         int nBelow = Math.Clamp(Options.Gamma(finished.Length), 1, completed.Length);
@@ -141,14 +141,14 @@ public sealed class TpeSampler : ISampler
     // trials that have all of them; then each chosen branch is sampled the same way from the trials that took it.
     private void SampleJointly(SearchSpace space, Observation[] observations, Dictionary<string, object> values, Random random, double costWeight)
     {
-        var group = new List<(string Name, Distribution Distribution)>();
+        var group = new List<(string Name, Distribution Distribution, bool IsChoice)>();
         foreach (var node in space.Nodes)
         {
             switch (node)
             {
                 case ConstantNode c: values[c.Name] = c.Value; break;
-                case ParameterNode p: group.Add((p.Name, p.Distribution)); break;
-                case ChoiceNode c: group.Add((c.Name, c.Distribution)); break;
+                case ParameterNode p: group.Add((p.Name, p.Distribution, false)); break;
+                case ChoiceNode c: group.Add((c.Name, c.Distribution, true)); break;
             }
         }
         if (group.Count > 0)
@@ -169,8 +169,7 @@ public sealed class TpeSampler : ISampler
             var l = new ParzenEstimator(distributions, belowRows, DefaultWeights(belowRows.Count), Options.Estimator, multivariate: true);
             var g = new ParzenEstimator(distributions, aboveRows, DefaultWeights(aboveRows.Count), Options.Estimator, multivariate: true);
             var costed = costWeight > 0 && belowRows.Count + aboveRows.Count > 0
-                ? group.Select((m, j) => (Index: j, Costs: m.Distribution is CategoricalDistribution && space.Nodes.Any(n => n is ChoiceNode && n.Name == m.Name)
-                        ? ChoiceCosts.From(m.Name, observations.Select(o => (o.Params, o.Cost))) : null))
+                ? group.Select((m, j) => (Index: j, Costs: m.IsChoice ? ChoiceCosts.From(m.Name, observations.Select(o => (o.Params, o.Cost))) : null))
                     .Where(c => c.Costs is not null).ToList()
                 : [];
             double goodShare = (double)belowRows.Count / Math.Max(1, belowRows.Count + aboveRows.Count);

@@ -42,4 +42,7 @@ public static class TrialStateExtensions
 {
     /// <summary>True for every state but <see cref="TrialState.Running"/>: the trial's record no longer changes.</summary>
     public static bool IsFinished(this TrialState state) => state != TrialState.Running;
+
+    /// <summary>Complete, timed out or pruned: a result TPE ranks and whose cost it counts (failed trials are ignored).</summary>
+    public static bool IsResult(this TrialState state) => state is TrialState.Complete or TrialState.TimedOut or TrialState.Pruned;
 }
