@@ -21,7 +21,7 @@ public sealed class BenchTunerSettings : WorkspaceSettings
     [CommandOption("--function <NAME>")] [Description("Only this function (Branin, Hartmann6, Rosenbrock4, Ackley5, Levy4).")]
     public string? Function { get; init; }
 
-    [CommandOption("--samplers <LIST>")] [Description("Comma-separated: TPE, TPE-univariate, TPE-multivariate, TPE-density, TPE-width-weighted, Random (default TPE,Random).")]
+    [CommandOption("--samplers <LIST>")] [Description("Comma-separated: TPE, TPE-univariate, TPE-multivariate, TPE-density, TPE-width-weighted, Random, and the settings tried against the defaults: TPE-prior0.5, TPE-prior2, TPE-no-clip, TPE-startup5, TPE-gamma0.15, TPE-ei48 (default TPE,Random).")]
     public string Samplers { get; init; } = "TPE,Random";
 
     [CommandOption("--optuna")] [Description("Also run Optuna's TPESampler (needs /usr/bin/python3 with optuna, e.g. apt-get install python3-optuna) on the same functions and seeds.")]

@@ -133,7 +133,9 @@ public static class TunerBenchmark
     }
 
     /// <summary>The samplers the benchmark knows.</summary>
-    public static IReadOnlyList<string> SamplerNames { get; } = ["TPE", "TPE-univariate", "TPE-multivariate", "TPE-density", "TPE-width-weighted", "Random"];
+    public static IReadOnlyList<string> SamplerNames { get; } = ["TPE", "TPE-univariate", "TPE-multivariate", "TPE-density", "TPE-width-weighted", "Random",
+        // Settings tried against the defaults on held-out seeds (README "Tuning"); kept so the comparison can be rerun.
+        "TPE-prior0.5", "TPE-prior2", "TPE-no-clip", "TPE-startup5", "TPE-gamma0.15", "TPE-ei48"];
 
     /// <summary>A seeded sampler by name; "TPE" is TPE with its default options.</summary>
     public static Func<int, ISampler> Sampler(string name) => name switch
@@ -144,6 +146,12 @@ public static class TunerBenchmark
         "TPE-density" => seed => new TpeSampler(seed, new TpeOptions { Estimator = new ParzenEstimatorParameters(KernelWidthWeighting: false) }),
         "TPE-width-weighted" => seed => new TpeSampler(seed, new TpeOptions { Estimator = new ParzenEstimatorParameters(KernelWidthWeighting: true) }),
         "Random" => seed => new RandomSampler(seed),
+        "TPE-prior0.5" => seed => new TpeSampler(seed, new TpeOptions { Estimator = new ParzenEstimatorParameters(PriorWeight: 0.5) }),
+        "TPE-prior2" => seed => new TpeSampler(seed, new TpeOptions { Estimator = new ParzenEstimatorParameters(PriorWeight: 2.0) }),
+        "TPE-no-clip" => seed => new TpeSampler(seed, new TpeOptions { Estimator = new ParzenEstimatorParameters(MagicClip: false) }),
+        "TPE-startup5" => seed => new TpeSampler(seed, new TpeOptions { NStartupTrials = 5 }),
+        "TPE-gamma0.15" => seed => new TpeSampler(seed, new TpeOptions { Gamma = n => Math.Min((int)Math.Ceiling(0.15 * n), 25) }),
+        "TPE-ei48" => seed => new TpeSampler(seed, new TpeOptions { NEiCandidates = 48 }),
         _ => throw new ArgumentException($"Unknown sampler '{name}'; use one of {string.Join(", ", SamplerNames)}.", nameof(name)),
     };
 
