@@ -61,8 +61,16 @@ bool MustRun(string stage)
     if (ctbForce) return true;
     if (cakeDryRun && ctbDll != null && !FileExists(ctbDll)) return true;
     var (upToDate, reason) = StageStatus(stage);
-    if (!upToDate) Information($"{stage}: stale: {reason}");
+    if (!upToDate) StaleLine(stage, reason);
     return !upToDate;
+}
+
+// Cake colours its log lines whenever TERM names a colour terminal, even into a file or a pipe; ctb's own
+// lines are plain there, so this one is too (and plain with NO_COLOR, which Cake itself follows).
+void StaleLine(string stage, string reason)
+{
+    if (!System.Console.IsOutputRedirected) Information("{0}: stale: {1}", stage, reason);
+    else if (Context.Log.Verbosity >= Verbosity.Normal) System.Console.WriteLine($"{stage}: stale: {reason}");
 }
 
 void RunStage(string stage)

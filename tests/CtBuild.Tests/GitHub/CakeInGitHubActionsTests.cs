@@ -51,9 +51,13 @@ public sealed class CakeInGitHubActionsTests(ITestOutputHelper output) : IDispos
         // workspace lock. Both must succeed: one ingests, the other waits for the lock and finds it up to date.
         var ctb = CopyCakeScriptAndCommit();
         Restore();
-        var runs = await Task.WhenAll(new[] { "a", "b" }.Select(name => Task.Run(() => RunCake(ctb, name, "Ingest", restore: false))));
+        var runs = await Task.WhenAll(new[] { "a", "b" }.Select(name => Task.Run(() => RunCake(ctb, name, "Ingest", restore: false, colourTerminal: true))));
 
         foreach (var run in runs) Assert.True(run.ExitCode == 0, run.Output);
+        // Into a pipe, with TERM naming a colour terminal and no NO_COLOR, the stale lines are still plain text.
+        var stale = runs.SelectMany(r => r.Output.Split('\n')).Where(l => l.Contains("stale:", StringComparison.Ordinal)).ToList();
+        Assert.Contains(stale, l => l.TrimEnd('\r') == "ingest: stale: never ran");
+        Assert.DoesNotContain(stale, l => l.Contains('\u001b'));
         Assert.DoesNotContain(runs, r => r.Output.Contains("being used by another process", StringComparison.Ordinal));
         // Both may have found Ingest stale before either ran it; the one that waited for the lock then finds it done.
         Assert.Single(runs, r => r.Output.Contains("ingest: done", StringComparison.Ordinal));
@@ -82,7 +86,7 @@ public sealed class CakeInGitHubActionsTests(ITestOutputHelper output) : IDispos
     }
 
     (int ExitCode, string Output, string OutputFile, string SummaryFile) RunCake(string ctb, string name, string target = "Promote",
-        bool restore = true)
+        bool restore = true, bool colourTerminal = false)
     {
         var files = Path.Combine(_ws.Root, ".github-sim", name);
         Directory.CreateDirectory(files);
@@ -93,7 +97,8 @@ public sealed class CakeInGitHubActionsTests(ITestOutputHelper output) : IDispos
         psi.Environment["GITHUB_OUTPUT"] = F("output");
         psi.Environment["GITHUB_STEP_SUMMARY"] = F("summary");
         psi.Environment["GITHUB_ENV"] = F("env");
-        psi.Environment["NO_COLOR"] = "1";
+        if (colourTerminal) psi.Environment["TERM"] = "xterm-256color";
+        else psi.Environment["NO_COLOR"] = "1";
         if (restore) Restore();
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
