@@ -61,16 +61,17 @@ bool MustRun(string stage)
     if (ctbForce) return true;
     if (cakeDryRun && ctbDll != null && !FileExists(ctbDll)) return true;
     var (upToDate, reason) = StageStatus(stage);
-    if (!upToDate) StaleLine(stage, reason);
+    if (!upToDate) Say($"{stage}: stale: {reason}");
     return !upToDate;
 }
 
-// Cake colours its log lines whenever TERM names a colour terminal, even into a file or a pipe; ctb's own
-// lines are plain there, so this one is too (and plain with NO_COLOR, which Cake itself follows).
-void StaleLine(string stage, string reason)
+// The script's own log lines. Cake colours its log whenever TERM names a colour terminal, even into a file or a
+// pipe; ctb's lines are plain there, so these are too (and plain with NO_COLOR, which Cake itself follows).
+void Say(string line, Verbosity verbosity = Verbosity.Normal)
 {
-    if (!System.Console.IsOutputRedirected) Information("{0}: stale: {1}", stage, reason);
-    else if (Context.Log.Verbosity >= Verbosity.Normal) System.Console.WriteLine($"{stage}: stale: {reason}");
+    if (Context.Log.Verbosity < verbosity) return;
+    if (System.Console.IsOutputRedirected) System.Console.WriteLine(line);
+    else Context.Log.Write(verbosity, LogLevel.Information, "{0}", line);
 }
 
 void RunStage(string stage)

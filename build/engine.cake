@@ -36,13 +36,13 @@ void BuildEngine()
     if (ctbPrebuilt != "")
     {
         if (!FileExists(ctbDll)) throw new CakeException($"--ctb names {ctbDll}, which does not exist.");
-        Information($"Using the prebuilt {ctbDll}");
+        Say($"Using the prebuilt {ctbDll}");
         return;
     }
     var stamp = EngineInputsStamp();
     if (FileExists(ctbDll) && FileExists(engineStamp) && System.IO.File.ReadAllText(engineStamp.FullPath) == stamp)
     {
-        Verbose("ctb is up to date with src/ (build stamp matches).");
+        Say("ctb is up to date with src/ (build stamp matches).", Verbosity.Verbose);
         return;
     }
     DotNetBuild("src/CtBuild.Cli/CtBuild.Cli.csproj", new DotNetBuildSettings

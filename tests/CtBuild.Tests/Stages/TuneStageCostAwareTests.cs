@@ -1,5 +1,3 @@
-using CtBuild.Pipeline;
-using CtBuild.Stages;
 using CtBuild.Tests.Support;
 using CtBuild.Tracking;
 using CtBuild.Training;
@@ -11,12 +9,7 @@ public sealed class TuneStageCostAwareTests
 {
     static (string Study, string CostAware) Tune(string costAware)
     {
-        using var temp = new TempWorkspace()
-            .WithConfig(SmallConfig.Json(tune: $", \"costAware\": {costAware}"))
-            .WithFeaturesSql(SmallConfig.FeaturesSql);
-        temp.WriteRaw("batch-1.csv", SmallConfig.Rows(400));
-        var context = temp.Context(new RunOptions { NoCommit = true });
-        foreach (var stage in PipelineDefinition.Stages.TakeWhile(s => s.Name != "evaluate")) StageRunner.Run(stage, context);
+        using var temp = SmallConfig.Tuned($", \"costAware\": {costAware}");
         var ws = temp.Load();
         var run = TrackingStore.Open(ws.TrackingDir, readOnly: true).GetRun(CandidateModel.Read(ws.CandidateDir)!.TuningRunId);
         return (run.Tags["study"], run.Params["costAware"]);

@@ -1,4 +1,3 @@
-using CtBuild.Pipeline;
 using CtBuild.Stages;
 using CtBuild.Tests.Support;
 using CtBuild.Tracking;
@@ -13,12 +12,7 @@ public sealed class TuneStageRefitTests
     /// <summary>The candidate's valid scores, and those of the best trial's configuration trained on train alone and on train + valid.</summary>
     static (CandidateModel Candidate, double[] Scores, double[] OnTrain, double[] OnBoth, int TrainRows, int ValidRows) Tune(string refit)
     {
-        using var temp = new TempWorkspace()
-            .WithConfig(SmallConfig.Json(tune: $", \"refit\": {refit}"))
-            .WithFeaturesSql(SmallConfig.FeaturesSql);
-        temp.WriteRaw("batch-1.csv", SmallConfig.Rows(400));
-        var context = temp.Context(new RunOptions { NoCommit = true });
-        foreach (var stage in PipelineDefinition.Stages.TakeWhile(s => s.Name != "evaluate")) StageRunner.Run(stage, context);
+        using var temp = SmallConfig.Tuned($", \"refit\": {refit}");
         var ws = temp.Load();
         var candidate = CandidateModel.Read(ws.CandidateDir)!;
         var (train, valid, _) = TuneStage.LoadTrainAndValid(ws, CtBuild.Lake.LakeTables.Latest(ws, SplitStage.Table, "split"));

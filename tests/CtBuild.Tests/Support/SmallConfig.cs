@@ -35,6 +35,19 @@ public static class SmallConfig
     public const string FeaturesSql = "SELECT id, age, city, score, label = 'yes' AS label FROM raw";
 
     /// <summary>Rows whose label depends on score and city, so a model can learn it.</summary>
+    /// <summary>
+    /// A workspace of this config with <paramref name="tune"/> added to its tune section and 400 rows delivered, run through
+    /// Tune (no commit): the stage tests of tune's options read its candidate, tuning run and study. The caller disposes it.
+    /// </summary>
+    public static TempWorkspace Tuned(string tune)
+    {
+        var temp = new TempWorkspace().WithConfig(Json(tune: tune)).WithFeaturesSql(FeaturesSql);
+        temp.WriteRaw("batch-1.csv", Rows(400));
+        var context = temp.Context(new CtBuild.Pipeline.RunOptions { NoCommit = true });
+        foreach (var stage in CtBuild.Pipeline.PipelineDefinition.UpTo("tune")) CtBuild.Pipeline.StageRunner.Run(stage, context);
+        return temp;
+    }
+
     public static string Rows(int count, int firstId = 1, int seed = 1)
     {
         var random = new Random(seed);
