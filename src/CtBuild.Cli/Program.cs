@@ -122,7 +122,7 @@ app.Configure(config =>
             .WithExample("bench", "ingest", "--rows", "5000000");
         bench.AddCommand<BenchLakeCommand>("lake").WithDescription("Time to open a table after 1,000 and 10,000 appends, by full log replay vs from a checkpoint.")
             .WithExample("bench", "lake").WithExample("bench", "lake", "--appends", "1000,10000", "--repeats", "5");
-        bench.AddCommand<BenchWorkersCommand>("workers").WithDescription("One study run by 1, 2, … tuning worker processes on PostgreSQL: wall times, speed-up, and the storage's cost per trial.")
+        bench.AddCommand<BenchWorkersCommand>("workers").WithDescription("One study run by 1, 2, … tuning worker processes on PostgreSQL: wall times and speed-up against N independent studies (the machine's ceiling), and the storage's cost per trial.")
             .WithExample("bench", "workers", "--storage", "postgresql://ctb@127.0.0.1:5432/ctb", "--workers", "1,2", "--trials", "40");
         bench.AddCommand<BenchServeCommand>("serve").WithDescription("ctb serve on the champion over loopback vs the in-process PredictionEngine: p50/p99 at a fixed rate, batch rows/s.")
             .WithExample("bench", "serve", "--rate", "500", "--seconds", "10");

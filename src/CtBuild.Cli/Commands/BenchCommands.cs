@@ -241,8 +241,12 @@ public sealed class BenchWorkersSettings : WorkspaceSettings
     [CommandOption("--rows <N>")] [Description("Train on this many rows drawn in turn from the raw CSV files, each with a fresh key (default: the raw files as they are), e.g. 300000 for trials as long as on a bigger dataset.")]
     public long? Rows { get; init; }
 
+    [CommandOption("--pin")] [Description("Also run each worker count with worker i held to core i (Linux's taskset), as on one-core machines; the free and pinned runs alternate.")]
+    public bool Pin { get; init; }
+
     public override ValidationResult Validate() =>
-        Trials < 1 ? ValidationResult.Error("--trials must be at least 1")
+        Pin && !OperatingSystem.IsLinux() ? ValidationResult.Error("--pin holds workers to cores with Linux's taskset; on this system run without it")
+        : Trials < 1 ? ValidationResult.Error("--trials must be at least 1")
         : Rows is < 1000 ? ValidationResult.Error("--rows must be at least 1000") : base.Validate();
 }
 
@@ -258,16 +262,19 @@ public sealed class BenchWorkersCommand : Command<BenchWorkersSettings>
         var counts = settings.Workers.Split(',').Select(w => int.TryParse(w, out var n) && n >= 1 ? n
             : throw new ConfigException($"--workers takes whole numbers >= 1 separated by commas, e.g. 1,2; got '{settings.Workers}'.")).ToList();
         var log = new Progress<string>(m => Console.Error.WriteLine(m));
-        var result = CtBuild.Tuning.Benchmarks.WorkerScalingBenchmark.Run(ws, storage!, counts, settings.Trials, StartSelf, log, settings.Rows);
+        var result = CtBuild.Tuning.Benchmarks.WorkerScalingBenchmark.Run(ws, storage!, counts, settings.Trials, StartSelf, log, settings.Rows, settings.Pin);
         settings.Print(result, () => Console.WriteLine(result.Format()));
         return 0;
     }
 
-    // Another ctb like this one: `dotnet ctb.dll …` when run through dotnet, else the apphost itself.
-    static System.Diagnostics.Process StartSelf(string folder, IReadOnlyList<string> args)
+    // Another ctb like this one: `dotnet ctb.dll …` when run through dotnet, else the apphost itself. A core to pin to goes
+    // through taskset, before exec, so every thread the runtime and LightGBM start inherits it (Process.ProcessorAffinity
+    // on Linux sets only the main thread's mask, after the runtime's own threads exist).
+    static System.Diagnostics.Process StartSelf(string folder, IReadOnlyList<string> args, int? core)
     {
         var host = Environment.ProcessPath!;
-        var psi = new System.Diagnostics.ProcessStartInfo(host) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new System.Diagnostics.ProcessStartInfo(core is null ? host : "taskset") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (core is { } c) foreach (var a in new[] { "--cpu-list", c.ToString(System.Globalization.CultureInfo.InvariantCulture), host }) psi.ArgumentList.Add(a);
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(BenchWorkersCommand).Assembly.Location);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";

@@ -9,11 +9,23 @@ using CtBuild.Storage;
 
 namespace CtBuild.Tuning.Benchmarks;
 
+/// <summary>How the worker processes of one run were set to work.</summary>
+public enum WorkerMode
+{
+    /// <summary>All of them on one study, free to use every core: what running more workers on this machine gives.</summary>
+    Shared,
+    /// <summary>All of them on one study, worker i held to core i, as on one-core machines.</summary>
+    Pinned,
+    /// <summary>Each on a study of its own with every trial, nothing shared: the machine's ceiling for this many
+    /// processes of this work, with no coordination at all.</summary>
+    Independent,
+}
+
 /// <summary>
-/// One worker count's run of the study: how long until every worker process had exited, and the span from the first
-/// trial's claim to the last trial's finish (the part more workers share; each process's start-up and data load is not in it).
+/// One run: how long until every worker process had exited, and the span from the first trial's claim to the last
+/// trial's finish (the part more workers share; each process's start-up and data load is not in it).
 /// </summary>
-public sealed record WorkerRun(int Workers, double Seconds, double TrialSpanSeconds, int Trials, int DistinctWorkers);
+public sealed record WorkerRun(int Workers, double Seconds, double TrialSpanSeconds, int Trials, int DistinctWorkers, WorkerMode Mode = WorkerMode.Shared);
 
 /// <summary>What <see cref="WorkerScalingBenchmark"/> measured.</summary>
 public sealed record WorkerScalingResult(int Trials, IReadOnlyList<WorkerRun> Runs, int OverheadStudySize, double OverheadMilliseconds, string Storage,
@@ -24,11 +36,24 @@ public sealed record WorkerScalingResult(int Trials, IReadOnlyList<WorkerRun> Ru
         var text = new StringBuilder();
         var data = Rows is { } n ? $"{n:N0} rows drawn from the workspace's raw files" : "the workspace's raw files";
         text.AppendLine(CultureInfo.InvariantCulture, $"The same {Trials}-trial study on {data} (random sampler, one seed: the same trials every time) on {Storage}, each worker a `ctb tune worker --threads 1` process:");
-        var baseline = Runs[0];
-        foreach (var run in Runs)
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"  {run.Workers} worker(s): {run.Seconds,7:0.0} s wall, speed-up {baseline.Seconds / run.Seconds:0.00}x; first claim to last finish {run.TrialSpanSeconds,7:0.0} s, " +
-                $"speed-up {baseline.TrialSpanSeconds / run.TrialSpanSeconds:0.00}x  ({run.Trials} trials, {run.DistinctWorkers} process(es) ran them)");
+        var one = Runs.First(r => r.Mode == WorkerMode.Shared);
+        foreach (var mode in Runs.GroupBy(r => r.Mode))
+        {
+            text.AppendLine(mode.Key switch
+            {
+                WorkerMode.Shared => " One study, workers free to use every core (what more workers on this machine give):",
+                WorkerMode.Pinned => " One study, worker i held to core i (taskset), as on one-core machines; LightGBM's threads and the JIT stay on that core:",
+                _ => $" Ceiling: N workers each on a {Trials}-trial study of its own, nothing shared; speed-up = N x the 1-worker time / this time:",
+            });
+            var baseline = mode.Key == WorkerMode.Independent ? one : mode.First();
+            foreach (var run in mode)
+            {
+                var scale = mode.Key == WorkerMode.Independent ? run.Workers : 1;
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {run.Workers} worker(s): {run.Seconds,7:0.0} s wall, speed-up {scale * baseline.Seconds / run.Seconds:0.00}x; first claim to last finish {run.TrialSpanSeconds,7:0.0} s, " +
+                    $"speed-up {scale * baseline.TrialSpanSeconds / run.TrialSpanSeconds:0.00}x  ({run.Trials} trials, {run.DistinctWorkers} process(es) ran them)");
+            }
+        }
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Storage overhead per trial (claim with a read of every trial, heartbeat, finish) in a study of {OverheadStudySize} trials: {OverheadMilliseconds:0.00} ms");
         return text.ToString();
@@ -42,12 +67,16 @@ public sealed record WorkerScalingResult(int Trials, IReadOnlyList<WorkerRun> Ru
 /// With <c>rows</c>, the scratch workspace's raw data is that many rows drawn in turn from the workspace's raw CSV
 /// files, each with a fresh key: trials as long as on a bigger dataset, where the fixed costs of a worker process (start,
 /// JIT, data load) weigh less.
+/// Each count above one also runs as N independent studies (the baseline: what this machine gives N processes of this
+/// work with nothing shared), and with <c>pin</c> with worker i held to core i (one-core machines on one box: a free
+/// worker's LightGBM threads and JIT spill onto the other core, so one free worker is already ~1.2 cores).
 /// </summary>
 public static class WorkerScalingBenchmark
 {
-    /// <param name="startWorker">Starts <c>ctb</c> with these arguments in this folder (the CLI knows how to start itself).</param>
+    /// <param name="startWorker">Starts <c>ctb</c> with these arguments in this folder, held to the given core when one is
+    /// given (the CLI knows how to start itself).</param>
     public static WorkerScalingResult Run(Workspace ws, string storage, IReadOnlyList<int> workerCounts, int trials,
-        Func<string, IReadOnlyList<string>, Process> startWorker, IProgress<string>? log = null, long? rows = null)
+        Func<string, IReadOnlyList<string>, int?, Process> startWorker, IProgress<string>? log = null, long? rows = null, bool pin = false)
     {
         var scratch = Directory.CreateTempSubdirectory("ctb-bench-workers-").FullName;
         try
@@ -60,23 +89,28 @@ public static class WorkerScalingBenchmark
             using var server = PostgresStudyStorage.Open(storage);
             var runs = new List<WorkerRun>();
             var tag = Guid.NewGuid().ToString("N")[..8];
+            // Modes alternate within each worker count, so the ratios compare minutes of the same machine (its speed drifts).
+            var modes = pin ? new[] { WorkerMode.Shared, WorkerMode.Pinned, WorkerMode.Independent } : [WorkerMode.Shared, WorkerMode.Independent];
             foreach (var count in workerCounts)
+            foreach (var mode in modes.Where(m => m != WorkerMode.Independent || count > 1))
             {
-                var study = $"bench-{tag}-w{count}";
+                var prefix = $"bench-{tag}-w{count}-{mode.ToString().ToLowerInvariant()}";
+                var studies = Enumerable.Range(0, count).Select(i => mode == WorkerMode.Independent ? $"{prefix}-{i}" : prefix).ToList();
                 var clock = Stopwatch.StartNew();
-                var processes = Enumerable.Range(0, count)
-                    .Select(_ => startWorker(scratch, ["tune", "worker", "--storage", storage, "--study", study, "--threads", "1"])).ToList();
-                foreach (var p in processes)
+                var processes = studies.Select((study, i) => (study, process: startWorker(scratch,
+                    ["tune", "worker", "--storage", storage, "--study", study, "--threads", "1"],
+                    mode == WorkerMode.Pinned ? i % Environment.ProcessorCount : null))).ToList();
+                foreach (var (study, p) in processes)
                 {
                     p.WaitForExit();
                     if (p.ExitCode != 0) throw new CtBuildException($"A benchmark worker exited {p.ExitCode}; run `ctb tune worker --storage … --study {study}` in {scratch} to see why.");
                 }
                 var seconds = clock.Elapsed.TotalSeconds;
-                var done = server.Trials(study);
+                var done = studies.Distinct().SelectMany(server.Trials).ToList();
                 var span = (done.Max(t => t.Start + (t.Duration ?? TimeSpan.Zero)) - done.Min(t => t.Start)).TotalSeconds;
-                runs.Add(new WorkerRun(count, seconds, span, done.Count, done.Select(t => t.Worker).Distinct().Count()));
-                log?.Report($"{count} worker(s): {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
-                server.DeleteStudy(study);
+                runs.Add(new WorkerRun(count, seconds, span, done.Count, done.Select(t => t.Worker).Distinct().Count(), mode));
+                log?.Report($"{count} worker(s), {mode.ToString().ToLowerInvariant()}: {seconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+                foreach (var study in studies.Distinct()) server.DeleteStudy(study);
             }
             var (size, ms) = Overhead(server, tag);
             return new WorkerScalingResult(trials, runs, size, ms, server.Url.ToString(), rows);

@@ -9,6 +9,27 @@ namespace CtBuild.Tests.Tuning.Benchmarks;
 public class WorkerScalingBenchmarkTests
 {
     [Fact]
+    public void The_ceiling_line_scales_by_the_worker_count_and_each_mode_has_its_own_baseline()
+    {
+        var result = new WorkerScalingResult(40, [
+            new WorkerRun(1, 32.0, 30.0, 40, 1),
+            new WorkerRun(1, 48.0, 46.0, 40, 1, WorkerMode.Pinned),
+            new WorkerRun(2, 20.0, 18.0, 40, 2),
+            new WorkerRun(2, 30.0, 27.6, 40, 2, WorkerMode.Pinned),
+            new WorkerRun(2, 40.0, 36.0, 80, 2, WorkerMode.Independent),
+        ], 500, 4.0, "postgresql://x@127.0.0.1:5432/db");
+
+        var lines = result.Format().Split('\n');
+
+        // Shared: 32 / 20 = 1.60; pinned against the pinned single worker: 48 / 30 = 1.60 (not 32 / 30);
+        // independent: 2 x 32 / 40 = 1.60 on wall, 2 x 30 / 36 = 1.67 on the trial span.
+        Assert.Contains(lines, l => l.Contains("2 worker(s):    20.0 s wall, speed-up 1.60x", StringComparison.Ordinal) && l.Contains("speed-up 1.67x", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("2 worker(s):    30.0 s wall, speed-up 1.60x", StringComparison.Ordinal) && l.Contains("speed-up 1.67x", StringComparison.Ordinal));
+        var ceiling = Array.FindIndex(lines, l => l.Contains("Ceiling", StringComparison.Ordinal));
+        Assert.Contains("2 worker(s):    40.0 s wall, speed-up 1.60x; first claim to last finish    36.0 s, speed-up 1.67x  (80 trials", lines[ceiling + 1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Drawn_rows_repeat_the_raw_rows_in_turn_with_fresh_keys_and_ingest_cleanly()
     {
         using var ws = new TempWorkspace().WithConfig(SmallConfig.Json()).WithFeaturesSql(SmallConfig.FeaturesSql);
