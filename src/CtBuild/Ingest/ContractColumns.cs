@@ -46,6 +46,20 @@ public sealed class ContractColumns(IngestConfig config, IReadOnlyDictionary<str
         _ => false,
     };
 
+    /// <summary>
+    /// True when a JSON-lines key whose values were all of <paramref name="kinds"/> can be read straight into the column's
+    /// contract type with the text path's result: integers for an int, true/false for a bool, numbers for a double that has
+    /// no missing marker a number could be (the text of a typed double, "-999.0", would not match the marker "-999").
+    /// Nulls are fine everywhere; a string, an object or an array keeps the column on the text path.
+    /// </summary>
+    public bool JsonHoldsContractType(string column, JsonValueKinds kinds) => config.Columns[column].Type switch
+    {
+        "int" => (kinds & ~(JsonValueKinds.Null | JsonValueKinds.Integer)) == 0,
+        "bool" => (kinds & ~(JsonValueKinds.Null | JsonValueKinds.Bool)) == 0,
+        "double" => (kinds & ~(JsonValueKinds.Null | JsonValueKinds.Integer | JsonValueKinds.Number)) == 0 && MarkersATypedValueCouldBe(column).Count == 0,
+        _ => false,
+    };
+
     /// <summary>The markers of missing values of a column; a typed read can honour only the shared ones.</summary>
     public IReadOnlyList<string> Markers(string column) =>
         config.MissingValues.Concat(config.Columns[column].MissingValues ?? []).Distinct().ToList();

@@ -70,7 +70,8 @@ public sealed class FileValidation
         var target = Path.Combine(workDir, $"numbered-{index}.csv");
         return new PreparedFile(file, index, captured, (file.Format, Parts) switch
         {
-            (RawFormat.JsonLines, _) => NumberedCsv.WriteJsonLines(file, captured, target),
+            (RawFormat.JsonLines, { } parts) => NumberedJsonLines.Write(captured, target, parts),
+            (RawFormat.JsonLines, _) => NumberedJsonLines.Write(file, captured, target),
             (_, { } parts) => NumberedCsv.Write(file, captured, target, parts),
             _ => NumberedCsv.Write(file, captured, target),
         });
@@ -415,9 +416,10 @@ public sealed class FileValidation
     }
 
     /// <summary>
-    /// A JSON-lines file, read from its numbered copy: the objects by DuckDB's parallel JSON reader, each key the numbering
-    /// found as text (as a CSV field is), with the line the numbering wrote into it; and the lines the numbering found not
-    /// to be one JSON object, as malformed records. A quarantined object's record is its values as JSON text.
+    /// A JSON-lines file, read from its numbered copy: the objects by DuckDB's parallel JSON reader, with the line the
+    /// numbering wrote into each, and the lines the numbering found not to be one JSON object, as malformed records. A key
+    /// is read in its contract type when every value the numbering saw already has it (<see cref="JsonColumn"/>), else as
+    /// text, cast and checked as a CSV field is. A quarantined object's record is its values as JSON text.
     /// </summary>
     IReadOnlyList<string> LoadJsonLines(RawFile file, NumberedCsv numbered, string table, string rejects)
     {
@@ -425,19 +427,31 @@ public sealed class FileValidation
         var keys = numbered.JsonKeys;
         if (keys.Contains(NumberedCsv.LineColumn))
             throw new CtBuildException($"{file.Name}: the key '{NumberedCsv.LineColumn}' is reserved by CtBuild's ingest. Rename that key in the file.");
-        var columns = "{" + string.Join(", ", keys.Prepend(NumberedCsv.LineColumn).Select(k => $"{Literal(k)}: {Literal(k == NumberedCsv.LineColumn ? "BIGINT" : "VARCHAR")}")) + "}";
+        var columns = "{" + string.Join(", ", keys.Select(k => $"{Literal(k)}: {Literal(JsonColumn(k, numbered.JsonKinds[k]))}").Prepend($"{Literal(NumberedCsv.LineColumn)}: 'BIGINT'")) + "}";
         var fields = keys.Select(Ident).ToList();
-        var noFields = keys.Select(k => $"NULL::VARCHAR AS {Ident(k)}").ToList();
+        var noFields = keys.Select(k => $"NULL::{(_typedColumns.ContainsKey(k) ? ContractColumns.DuckType(config.Columns[k].Type) : "VARCHAR")} AS {Ident(k)}").ToList();
         db.Exec($"""
             CREATE TEMP VIEW {table} AS
             SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw{string.Concat(fields.Select(f => ", " + f))}
             FROM read_json({ListOf(numbered.JsonObjects)}, format = 'newline_delimited', columns = {columns})
             UNION ALL
             SELECT _n AS _line, 'not a JSON object: ' || left(rtrim(_text, chr(13)), 60) AS _malformed, rtrim(_text, chr(13)) AS _raw{string.Concat(noFields.Select(f => ", " + f))}
-            FROM read_csv({ListOf(numbered.NotObjects)}, header = false, auto_detect = false, delim = {Literal(NumberedCsv.JsonLineSeparator.ToString())},
+            FROM read_csv({ListOf(numbered.NotObjects)}, header = false, auto_detect = false, delim = {Literal(NumberedJsonLines.LineSeparator.ToString())},
               quote = '', escape = '', columns = {LineColumns}, store_rejects = true,
               rejects_table = {Literal(rejects)}, rejects_scan = {Literal(rejects + "_scan")})
             """);
         return keys;
+    }
+
+    /// <summary>
+    /// The DuckDB type a JSON-lines key is read as: its contract type when every value the numbering saw already has it
+    /// (<see cref="ContractColumns.JsonHoldsContractType"/>), picking the column as typed, else text.
+    /// </summary>
+    string JsonColumn(string key, JsonValueKinds kinds)
+    {
+        if (!config.Columns.TryGetValue(key, out var column) || column.Type == "string" || !_contract.JsonHoldsContractType(key, kinds)) return "VARCHAR";
+        _typedColumns[key] = _contract.MarkersATypedValueCouldBe(key);
+        _textInRecord.Add(key);
+        return ContractColumns.DuckType(column.Type);
     }
 }

@@ -18,7 +18,7 @@ public sealed class IngestStage : Stage
     public const string QuarantineTable = "quarantine";
 
     public override string Name => "ingest";
-    public override string CodeVersion => "ingest/4";
+    public override string CodeVersion => "ingest/5";
 
     /// <summary>Files to put in quarantine whole instead of validating them (<c>ctb ingest --quarantine-file NAME</c>).</summary>
     public IReadOnlyList<string> QuarantineFiles { get; init; } = [];

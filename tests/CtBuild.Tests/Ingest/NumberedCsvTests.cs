@@ -202,51 +202,6 @@ public sealed class NumberedCsvTests : IDisposable
     }
 
     [Fact]
-    public void Json_objects_carry_their_line_as_the_first_key_and_other_lines_go_aside_with_a_control_byte()
-    {
-        var path = Path.Combine(_tmp.Root, "a.jsonl");
-        File.WriteAllText(path, "{\"a\": 1}\n\n  {\"a\": \"x,y\"}\r\n{}\n{not json}");
-        var file = new RawFile("a.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
-
-        var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
-
-        Assert.Equal(4, result.Records);
-        Assert.Equal(1, result.NotObjectLines);
-        Assert.Equal("{\"_ctb_source_line\":1,\"a\": 1}\n  {\"_ctb_source_line\":3,\"a\": \"x,y\"}\r\n{\"_ctb_source_line\":4}\n", File.ReadAllText(result.Path));
-        Assert.Equal("5\u0001{not json}\n", File.ReadAllText(result.NotObjects.Single()));
-    }
-
-    [Fact]
-    public void Json_lines_numbering_finds_the_keys_in_order_and_marks_every_line_that_is_not_one_object()
-    {
-        var path = Path.Combine(_tmp.Root, "b.jsonl");
-        var lines = new[]
-        {
-            "{\"id\": 1, \"nested\": {\"deep\": [1, {\"x\": 2}]}, \"c\\u00e9\": \"a\"}", // 1 object; an escaped key
-            "{\"nested\": null, \"id\": 2, \"late\": true}",                            // 2 object, keys in another order, one new key
-            "[1, 2]",                                                                     // 3 an array
-            "{\"id\": 3} {\"id\": 4}",                                                    // 4 two objects
-            "{\"id\": 5,}",                                                               // 5 a trailing comma
-            "{\"id\": ",                                                                 // 6 cut short
-            "42",                                                                         // 7 a number
-            "   ",                                                                        // 8 white space only
-            "{\"id\": 6, \"s\": \"" + new string('x', 3_000_000) + "\"}",                 // 9 longer than the copy's buffer
-        };
-        File.WriteAllText(path, string.Join("\n", lines) + "\n");
-        var file = new RawFile("b.jsonl", path, RawFormat.JsonLines, new FileInfo(path).Length, "unused", 0);
-
-        var result = NumberedCsv.WriteJsonLines(file, path, path + ".numbered");
-
-        Assert.Equal(["id", "nested", "c\u00e9", "late", "s"], result.JsonKeys);
-        var objects = File.ReadAllLines(result.Path);
-        Assert.Equal([1, 2, 9], objects.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("_ctb_source_line").GetInt32()));
-        Assert.Equal([lines[0], lines[1], lines[8]], objects.Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\"_ctb_source_line\":[0-9]+,", "")));
-        var others = File.ReadAllLines(result.NotObjects.Single());
-        Assert.Equal(["3", "4", "5", "6", "7", "8"], others.Select(l => l[..l.IndexOf('\u0001')]));
-        Assert.Equal(lines[2..8], others.Select(l => l[(l.IndexOf('\u0001') + 1)..]));
-    }
-
-    [Fact]
     public void Empty_and_header_only_files()
     {
         Assert.True(Number("empty.csv", []).Result.Empty);

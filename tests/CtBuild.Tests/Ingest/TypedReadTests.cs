@@ -99,6 +99,46 @@ public sealed class TypedReadTests : IDisposable
             string.Join(" ", check.Query($"DESCRIBE SELECT * EXCLUDE (_source_file, _source_sha256, _source_line, _ingested_at) FROM {Snapshot("raw")}", r => r.GetString(1))));
     }
 
+    [Fact]
+    public void Json_lines_keys_read_typed_keep_the_text_paths_values_and_a_numeric_marker_keeps_a_double_on_the_text_path()
+    {
+        // "score" has a missing marker a number could be, so it is read as text (a typed -999 would read back as "-999.0" and
+        // miss the marker); "weight" has none and is read as a DOUBLE; "count" is an int whose marker "-1" reads back the same.
+        using var ws = new TempWorkspace().WithConfig("""
+            {
+              "name": "typed-json",
+              "ingest": {
+                "label": { "column": "label", "positive": "yes", "values": ["yes", "no"] },
+                "columns": {
+                  "id":     { "type": "int", "nullable": false },
+                  "score":  { "type": "double", "missingValues": ["-999"] },
+                  "weight": { "type": "double" },
+                  "count":  { "type": "int", "missingValues": ["-1"] },
+                  "label":  { "type": "string", "nullable": false }
+                }
+              },
+              "features": { "sql": "features/features.sql" },
+              "tune": { "space": { "trainer": { "choice": { "FastTree": {} } } } }
+            }
+            """).WithFeaturesSql("SELECT * FROM raw");
+        string[] numbers = ["-999", "0.1", "0.30000000000000004", "1e-320", "2.2250738585072011e-308", "1.7976931348623157e308", "123456789012345678", "-0.0", "5"];
+        ws.WriteRaw("rows.jsonl", string.Concat(numbers.Select((n, i) => $"{{\"id\": {i + 1}, \"score\": {n}, \"weight\": {n}, \"count\": {(i % 2 == 0 ? -1 : i)}, \"label\": \"yes\"}}\n")));
+        ws.WriteRaw("rows.csv", "id,score,weight,count,label\n" + string.Concat(numbers.Select((n, i) => $"{i + 1},{n},{n},{(i % 2 == 0 ? -1 : i)},yes\n")));
+
+        Assert.True(ws.Run(new IngestStage()).Ran);
+
+        using var db = DuckDb.Open();
+        List<string> Good(string file) => db.Query($"""
+            SELECT concat_ws('|', id, coalesce(score::VARCHAR, 'NULL'), coalesce(weight::VARCHAR, 'NULL'), coalesce(count::VARCHAR, 'NULL'))
+            FROM {LakeTables.Open(ws.Load(), "raw").Snapshot().ToDuckDbSql()} WHERE _source_file = '{file}' ORDER BY id
+            """, r => r.GetString(0));
+        var json = Good("rows.jsonl");
+        Assert.Equal(Good("rows.csv"), json);
+        Assert.Equal("1|NULL|-999.0|NULL", json[0]); // the marker: missing in score, a value in weight; count's -1 is missing
+        Assert.Equal(numbers.Skip(1).Select(n => double.Parse(n, System.Globalization.CultureInfo.InvariantCulture)),
+            db.Query($"SELECT weight FROM {LakeTables.Open(ws.Load(), "raw").Snapshot().ToDuckDbSql()} WHERE _source_file = 'rows.jsonl' AND id > 1 ORDER BY id", r => r.GetDouble(0)));
+    }
+
     string Snapshot(string table) => LakeTables.Open(_ws.Load(), table).Snapshot().ToDuckDbSql();
 
     List<(long Line, string Column, string Rule, string Reason, string Record)> Quarantine(string file)
