@@ -70,8 +70,7 @@ public sealed class FileValidation
         var target = Path.Combine(workDir, $"numbered-{index}.csv");
         return new PreparedFile(file, index, captured, (file.Format, Parts) switch
         {
-            (RawFormat.JsonLines, { } parts) => NumberedJsonLines.Write(captured, target, parts),
-            (RawFormat.JsonLines, _) => NumberedJsonLines.Write(file, captured, target),
+            (RawFormat.JsonLines, _) => NumberedJsonLines.Write(captured, target, Parts ?? NumberedCsv.PartsFor(file.Size)),
             (_, { } parts) => NumberedCsv.Write(file, captured, target, parts),
             _ => NumberedCsv.Write(file, captured, target),
         });
@@ -427,9 +426,10 @@ public sealed class FileValidation
         var keys = numbered.JsonKeys;
         if (keys.Contains(NumberedCsv.LineColumn))
             throw new CtBuildException($"{file.Name}: the key '{NumberedCsv.LineColumn}' is reserved by CtBuild's ingest. Rename that key in the file.");
-        var columns = "{" + string.Join(", ", keys.Select(k => $"{Literal(k)}: {Literal(JsonColumn(k, numbered.JsonKinds[k]))}").Prepend($"{Literal(NumberedCsv.LineColumn)}: 'BIGINT'")) + "}";
+        var types = keys.Select(k => JsonColumn(k, numbered.JsonKinds[k])).ToList();
+        var columns = "{" + string.Join(", ", keys.Zip(types, (k, t) => $"{Literal(k)}: {Literal(t)}").Prepend($"{Literal(NumberedCsv.LineColumn)}: 'BIGINT'")) + "}";
         var fields = keys.Select(Ident).ToList();
-        var noFields = keys.Select(k => $"NULL::{(_typedColumns.ContainsKey(k) ? ContractColumns.DuckType(config.Columns[k].Type) : "VARCHAR")} AS {Ident(k)}").ToList();
+        var noFields = keys.Zip(types, (k, t) => $"NULL::{t} AS {Ident(k)}").ToList();
         db.Exec($"""
             CREATE TEMP VIEW {table} AS
             SELECT {Ident(NumberedCsv.LineColumn)} AS _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _raw{string.Concat(fields.Select(f => ", " + f))}
@@ -449,7 +449,7 @@ public sealed class FileValidation
     /// </summary>
     string JsonColumn(string key, JsonValueKinds kinds)
     {
-        if (!config.Columns.TryGetValue(key, out var column) || column.Type == "string" || !_contract.JsonHoldsContractType(key, kinds)) return "VARCHAR";
+        if (!config.Columns.TryGetValue(key, out var column) || !_contract.JsonHoldsContractType(key, kinds)) return "VARCHAR";
         _typedColumns[key] = _contract.MarkersATypedValueCouldBe(key);
         _textInRecord.Add(key);
         return ContractColumns.DuckType(column.Type);

@@ -43,11 +43,12 @@ public static class NumberedJsonLines
 
     static readonly byte[] Key = Encoding.UTF8.GetBytes($"\"{NumberedCsv.LineColumn}\":");
 
-    /// <summary>Copies <paramref name="source"/> to <paramref name="target"/>, numbered; a large file in parts on every core.</summary>
-    public static NumberedCsv Write(RawFile file, string source, string target) => Write(source, target, NumberedCsv.PartsFor(file.Size));
-
-    /// <summary>The same, in at most <paramref name="parts"/> parts; the result is the same whatever the number.</summary>
-    internal static NumberedCsv Write(string source, string target, int parts)
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="target"/>, numbered, in at most <paramref name="parts"/> parts on
+    /// threads of their own (<see cref="NumberedCsv.PartsFor"/> picks one per core for a large file); the copy is the same
+    /// whatever the number.
+    /// </summary>
+    public static NumberedCsv Write(string source, string target, int parts)
     {
         List<long> cuts;
         long[] newlines;
@@ -59,7 +60,7 @@ public static class NumberedJsonLines
         }
         var count = cuts.Count - 1;
         var width = (size + 1).ToString(CultureInfo.InvariantCulture).Length; // a file of n bytes has at most n + 1 lines
-        var grow = Key.Length + width + 1; // the key, the number, and a comma (a space after the number of an empty object)
+        var grow = Growth(width);
         using (File.Create(target)) { }
         var others = Enumerable.Range(0, count).Select(k => k == 0 ? target + ".not-objects" : $"{target}.not-objects{k}").ToList();
         var numbered = new JsonPart[count];
@@ -134,7 +135,7 @@ public static class NumberedJsonLines
             }
             else
             {
-                WriteSpaces(output, text.Length + Key.Length + width + 1);
+                WriteSpaces(output, text.Length + Growth(width));
                 if (!blank)
                 {
                     Utf8Formatter.TryFormat(line, number, out var written);
@@ -153,6 +154,9 @@ public static class NumberedJsonLines
         }
         return new JsonPart(keys.Names, keys.Kinds, line - firstLine, records, notObjects);
     }
+
+    /// <summary>How many bytes every line grows by: the key, the number, and a comma (a space after the number of an empty object).</summary>
+    static int Growth(int width) => Key.Length + width + 1;
 
     static readonly byte[] Spaces = Enumerable.Repeat((byte)' ', 4096).ToArray();
 
@@ -181,7 +185,7 @@ public static class NumberedJsonLines
         /// </summary>
         public int ReadObject(ReadOnlySpan<byte> line)
         {
-            var hasKeys = LastHadKeys = false;
+            LastHadKeys = false;
             var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 1024 });
             try
             {
@@ -189,7 +193,7 @@ public static class NumberedJsonLines
                 var open = (int)reader.TokenStartIndex;
                 for (var k = 0; reader.Read() && reader.TokenType == JsonTokenType.PropertyName; k++)
                 {
-                    hasKeys = true;
+                    LastHadKeys = true;
                     // Lines usually repeat the same keys in the same order: compare bytes before making a string.
                     var index = !reader.ValueIsEscaped && k < _utf8.Count && reader.ValueSpan.SequenceEqual(_utf8[k]) ? k : IndexOf(reader.GetString()!);
                     reader.Read();
@@ -197,7 +201,6 @@ public static class NumberedJsonLines
                     reader.Skip(); // past a nested object or array; nothing for a plain value
                 }
                 if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0) return -1;
-                LastHadKeys = hasKeys;
                 return reader.Read() ? -1 : open; // anything after the object (other than white space) throws
             }
             catch (JsonException)
