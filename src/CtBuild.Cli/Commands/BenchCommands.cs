@@ -21,14 +21,17 @@ public sealed class BenchTunerSettings : WorkspaceSettings
     [CommandOption("--function <NAME>")] [Description("Only this function (Branin, Hartmann6, Rosenbrock4, Ackley5, Levy4).")]
     public string? Function { get; init; }
 
-    [CommandOption("--samplers <LIST>")] [Description("Comma-separated: TPE, TPE-univariate, TPE-multivariate, TPE-density, TPE-width-weighted, Random, and the settings tried against the defaults: TPE-prior0.5, TPE-prior2, TPE-no-clip, TPE-startup5, TPE-gamma0.15, TPE-ei48 (default TPE,Random).")]
+    [CommandOption("--samplers <LIST>")] [Description("Comma-separated: TPE (the default, Optuna 5's), TPE-univariate (Optuna 5's without joint kernels), TPE-optuna3.1 (what tune.multivariate false gives), TPE-optuna3.1-multivariate, Random, and Optuna 3.1 with one setting changed: TPE-density, TPE-prior0.5, TPE-prior2, TPE-no-clip, TPE-startup5, TPE-gamma0.15, TPE-ei48 (default TPE,Random).")]
     public string Samplers { get; init; } = "TPE,Random";
 
-    [CommandOption("--optuna")] [Description("Also run Optuna's TPESampler (needs /usr/bin/python3 with optuna, e.g. apt-get install python3-optuna) on the same functions and seeds.")]
+    [CommandOption("--optuna")] [Description("Also run Optuna's TPESampler (needs /usr/bin/python3 with optuna, e.g. apt-get install python3-optuna; PYTHONPATH=<a checkout of optuna> runs that one) on the same functions and seeds.")]
     public bool Optuna { get; init; }
 
-    [CommandOption("--optuna-multivariate")] [Description("With --optuna: Optuna's multivariate=True, compared with TPE-multivariate when --samplers lists it.")]
+    [CommandOption("--optuna-multivariate")] [Description("With --optuna: Optuna's TPESampler(multivariate=True); without it multivariate=False.")]
     public bool OptunaMultivariate { get; init; }
+
+    [CommandOption("--compare <NAME>")] [Description("With --optuna: which of --samplers the ratio and p-value compare with Optuna (default: the first).")]
+    public string? Compare { get; init; }
 }
 
 /// <summary><c>ctb bench tuner</c>: TPE vs random on the standard functions, and suggestion overhead.</summary>
@@ -42,6 +45,9 @@ public sealed class BenchTunerCommand : Command<BenchTunerSettings>
         var samplers = settings.Samplers.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (samplers.FirstOrDefault(s => !TunerBenchmark.SamplerNames.Contains(s)) is { } unknown || !samplers.Contains("TPE"))
             throw new ConfigException($"--samplers must include TPE and name only: {string.Join(", ", TunerBenchmark.SamplerNames)}.");
+        var compared = settings.Compare ?? samplers[0];
+        if (!samplers.Contains(compared))
+            throw new ConfigException($"--compare {compared}: not one of --samplers ({string.Join(", ", samplers)}).");
         var log = new Progress<string>(m => Console.Error.WriteLine(m));
         IReadOnlyDictionary<string, IReadOnlyList<double>>? reference = null;
         string referenceName = "Optuna";
@@ -55,7 +61,7 @@ public sealed class BenchTunerCommand : Command<BenchTunerSettings>
         {
             Seeds = settings.Seeds, FirstSeed = settings.FirstSeed, Budgets = [settings.Evals / 2, settings.Evals], Functions = functions, Samplers = samplers,
             Reference = reference, ReferenceName = referenceName,
-            ComparedSampler = settings.OptunaMultivariate && samplers.Contains("TPE-multivariate") ? "TPE-multivariate" : "TPE",
+            ComparedSampler = compared,
         }, log);
         if (settings.Json) Console.WriteLine(result.ToJson()); else Console.WriteLine(result.ToTable());
         return 0;

@@ -133,8 +133,8 @@ public sealed record TuneConfig
     /// completed), <c>none</c>, or a duration like <c>5m</c>. A trial past it is stopped and recorded as timed out.
     /// </summary>
     public string TrialTimeout { get; init; } = "auto";
-    /// <summary>Multivariate TPE: a trainer's parameters are drawn jointly (see README "Tuning").</summary>
-    public bool Multivariate { get; init; }
+    /// <summary>Multivariate TPE (the default, Optuna 5's): a trainer's parameters are drawn jointly; false: Optuna 3.1's univariate TPE (see README "Tuning").</summary>
+    public bool Multivariate { get; init; } = true;
     public EarlyStoppingConfig? EarlyStopping { get; init; }
     /// <summary>
     /// Successive halving: <c>auto</c> (on from 500,000 training rows), <c>on</c>, <c>off</c>, or rungs like

@@ -18,7 +18,7 @@ namespace CtBuild.Stages;
 public sealed class TuneStage : Stage
 {
     public override string Name => "tune";
-    public override string CodeVersion => "tune/4";
+    public override string CodeVersion => "tune/5";
 
     public override StageInputs Inputs(StageContext context)
     {
@@ -76,9 +76,9 @@ public sealed class TuneStage : Stage
 
         ISampler sampler = cfg.Sampler == "random"
             ? new RandomSampler(cfg.Seed)
-            : new TpeSampler(cfg.Seed, new TpeOptions
+            : new TpeSampler(cfg.Seed, TpeOptions.For(cfg.Multivariate) with
             {
-                NStartupTrials = cfg.StartupTrials, Multivariate = cfg.Multivariate, CostAware = cfg.CostAware, CostBudgetTrials = cfg.MaxEvals,
+                NStartupTrials = cfg.StartupTrials, CostAware = cfg.CostAware, CostBudgetTrials = cfg.MaxEvals,
             });
         if (cfg.CostAwareStart) sampler = new StartPointsSampler(sampler, LowCostStart.Points(space));
         if (halving is not null) sampler = new PrunedRankingSampler(sampler);
@@ -267,7 +267,7 @@ public sealed class TuneStage : Stage
             ["features"] = Section(ws.Config.Features),
             ["space"] = space.ToJson().ToJsonString(),
             ["seed"] = cfg.Seed.ToString(CultureInfo.InvariantCulture),
-            ["sampler"] = $"{cfg.Sampler} startup={cfg.StartupTrials} multivariate={cfg.Multivariate} tpe=optuna-3.1" + (cfg.CostAware ? $" cost-aware budget={cfg.MaxEvals}" : ""),
+            ["sampler"] = $"{cfg.Sampler} startup={cfg.StartupTrials} multivariate={cfg.Multivariate} tpe={(cfg.Multivariate ? "optuna-5" : "optuna-3.1")}" + (cfg.CostAware ? $" cost-aware budget={cfg.MaxEvals}" : ""),
             ["start"] = cfg.CostAwareStart ? "low-cost" : "sampler",
             ["fidelity"] = halving is null ? "off" : $"{halving} eta={halving.ReductionFactor}",
         };

@@ -5,19 +5,34 @@ namespace CtBuild.Tuning;
 /// <param name="MagicClip">Optuna's bandwidth floor: kernels are at least (high − low) / min(100, 1 + kernels) wide.</param>
 /// <param name="KernelWidthWeighting">
 /// Score each kernel by its standardised density φ(z)/mass, without the 1/σ of a true density, as Optuna 3.1 to 3.4 did
-/// (fixed in 3.5, optuna commit 206e719). A wide kernel then counts as much as a narrow one at its centre, which keeps
-/// l(x)/g(x) from chasing single narrow kernels; <c>ctb bench tuner</c> measures which ranks candidates better.
-/// Sampling is the same either way.
+/// (fixed in 3.5, optuna commit 206e719). A wide kernel then counts as much as a narrow one at its centre. Sampling is
+/// the same either way.
 /// </param>
-public sealed record ParzenEstimatorParameters(double PriorWeight = 1.0, bool MagicClip = true, bool KernelWidthWeighting = true);
+/// <param name="NeighbourWidths">
+/// Multivariate kernels as wide, in each dimension, as the larger gap to their sorted neighbours (Hyperopt's rule, as
+/// univariate ones are), instead of Scott's rule 0.2·n^(−1/(d+4))·range. Optuna made this its multivariate rule in 2026
+/// (optuna commit 180265b, with multivariate on by default).
+/// </param>
+/// <param name="PriorInWidths">
+/// Count the prior's centre (the middle of the range) as a neighbour when setting the observed kernels' widths, as Optuna
+/// 3.1 did; Optuna removed it (optuna commit c1267c3), so a kernel near the middle is not narrowed by a point nobody observed.
+/// </param>
+/// <remarks>The defaults are Optuna 5's (optuna/optuna master, 2026); <see cref="Optuna31"/> is Optuna 3.1's.</remarks>
+public sealed record ParzenEstimatorParameters(double PriorWeight = 1.0, bool MagicClip = true, bool KernelWidthWeighting = false,
+    bool NeighbourWidths = true, bool PriorInWidths = false)
+{
+    /// <summary>Optuna 3.1's estimators (Debian's python3-optuna): no 1/σ, Scott's widths for joint kernels, the prior's centre a neighbour.</summary>
+    public static ParzenEstimatorParameters Optuna31 { get; } = new(KernelWidthWeighting: true, NeighbourWidths: false, PriorInWidths: true);
+}
 
 /// <summary>
 /// A density estimate over observed internal values of one or more parameters: a weighted mixture with one kernel per
 /// observation plus a prior kernel. Per dimension a kernel is a normal truncated to the distribution's internal range
-/// (numeric parameters) or a smoothed one-hot vector (categoricals). This is Optuna 3.1's <c>_ParzenEstimator</c>:
-/// univariate, each kernel is as wide as the larger gap to its sorted neighbours (Hyperopt's rule); multivariate, one
-/// kernel is a product over the dimensions, with Scott's-rule width 0.2·n^(−1/(d+4))·range, so the estimate keeps the
-/// correlations between parameters. Stepped parameters (ints, quantised reals) are scored by the mass of their bin.
+/// (numeric parameters) or a smoothed one-hot vector (categoricals). This is Optuna's <c>_ParzenEstimator</c>, by default
+/// as Optuna 5 has it: each kernel is as wide as the larger gap to its sorted neighbours (Hyperopt's rule), in each
+/// dimension; multivariate, one kernel is a product over the dimensions, so the estimate keeps the correlations between
+/// parameters (Optuna 3.1 gave joint kernels Scott's-rule width 0.2·n^(−1/(d+4))·range instead, see
+/// <see cref="ParzenEstimatorParameters"/>). Stepped parameters (ints, quantised reals) are scored by the mass of their bin.
 /// </summary>
 internal sealed class ParzenEstimator
 {
@@ -39,7 +54,7 @@ internal sealed class ParzenEstimator
     }
 
     /// <param name="observations">One row of internal values (one per distribution) per observation, oldest first.</param>
-    /// <param name="multivariate">Joint kernels with Scott's-rule widths; else each dimension on its own with Hyperopt's widths.</param>
+    /// <param name="multivariate">Joint kernels (one per observation over every dimension); else each dimension on its own.</param>
     public ParzenEstimator(IReadOnlyList<Distribution> distributions, IReadOnlyList<double[]> observations, IReadOnlyList<double> weights,
         ParzenEstimatorParameters parameters, bool multivariate)
     {
@@ -53,7 +68,7 @@ internal sealed class ParzenEstimator
         _sigmas = new double[d][];
         _logNormalisers = new double[d][];
         _categoryLogProbabilities = new double[d][][];
-        // Optuna: SIGMA0_MAGNITUDE · max(n, 1)^(−1/(d + 4)), in units of the range.
+        // Optuna 3.1's joint width: SIGMA0_MAGNITUDE · max(n, 1)^(−1/(d + 4)), in units of the range.
         double sigma0 = 0.2 * Math.Pow(Math.Max(n, 1), -1.0 / (d + 4));
 
         for (int j = 0; j < d; j++)
@@ -77,9 +92,10 @@ internal sealed class ParzenEstimator
             }
             double low = distribution.InternalLow, high = distribution.InternalHigh;
             var mus = observations.Select(o => o[j]).Append((low + high) / 2).ToArray();
-            var sigmas = multivariate
-                ? Clip(Enumerable.Repeat(sigma0 * (high - low), kernels).ToArray(), low, high, parameters.MagicClip)
-                : Clip(HyperoptWidths(mus, low, high), low, high, parameters.MagicClip);
+            var widths = multivariate && !parameters.NeighbourWidths ? Enumerable.Repeat(sigma0 * (high - low), kernels).ToArray()
+                : parameters.PriorInWidths ? HyperoptWidths(mus, low, high)
+                : [.. HyperoptWidths(mus[..^1], low, high), 0]; // the prior's width is set below
+            var sigmas = Clip(widths, low, high, parameters.MagicClip);
             sigmas[^1] = high - low;
             _mus[j] = mus;
             _sigmas[j] = sigmas;

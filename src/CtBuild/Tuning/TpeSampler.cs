@@ -1,9 +1,10 @@
 namespace CtBuild.Tuning;
 
 /// <summary>
-/// Tree-structured Parzen Estimator, as Hyperopt and Optuna define it (univariate). After
+/// Tree-structured Parzen Estimator, as Hyperopt and Optuna define it (by default Optuna 5's: multivariate, see
+/// <see cref="TpeOptions"/>). After
 /// <see cref="TpeOptions.NStartupTrials"/> random trials, the trials are split into the best γ(n) ("below") and
-/// the rest ("above"); for each parameter, Parzen estimators l(x) and g(x) are fitted to the two groups,
+/// the rest ("above"); for each level of the space's parameters (or each parameter, univariate), Parzen estimators l(x) and g(x) are fitted to the two groups,
 /// <see cref="TpeOptions.NEiCandidates"/> candidates are drawn from l and the one maximising log l(x) − log g(x) wins.
 /// </summary>
 /// <remarks>

@@ -35,19 +35,19 @@ public class ParzenEstimatorTests
     [Fact]
     public void Default_estimators_score_exactly_as_optuna_3_1()
     {
-        var real = new ParzenEstimator(new FloatDistribution(-5, 5), Observed, TpeSampler.DefaultWeights(Observed.Length), new ParzenEstimatorParameters());
+        var real = new ParzenEstimator(new FloatDistribution(-5, 5), Observed, TpeSampler.DefaultWeights(Observed.Length), ParzenEstimatorParameters.Optuna31);
         double[] at = [-4.9, -4.0, -1.0, 0.0, 0.77, 3.0, 4.99];
         double[] optuna = [-2.896063227330802, -2.7221314052733905, -2.5745664011957072, -2.198229461347438, -2.3232406503747356, -2.434690429377676, -2.659738651731866];
         for (int i = 0; i < at.Length; i++) Assert.Equal(optuna[i], real.LogPdf(at[i]), 1e-6); // erfc is good to ~1e-7
 
         double[] ints = [1, 3, 3, 7, 10, 2, 5];
-        var integer = new ParzenEstimator(new IntDistribution(1, 10), ints, TpeSampler.DefaultWeights(ints.Length), new ParzenEstimatorParameters());
+        var integer = new ParzenEstimator(new IntDistribution(1, 10), ints, TpeSampler.DefaultWeights(ints.Length), ParzenEstimatorParameters.Optuna31);
         double[] intAt = [1, 3, 6, 10];
         double[] intOptuna = [-1.952612773793673, -1.856581190562299, -2.5748171778513362, -2.9196978906435493];
         for (int i = 0; i < intAt.Length; i++) Assert.Equal(intOptuna[i], integer.LogPdf(intAt[i]), 1e-6);
 
         var rows = Enumerable.Range(0, 10).Select(i => new[] { Observed[i], Observed[10 + i] }).ToArray();
-        var joint = new ParzenEstimator([new FloatDistribution(-5, 5), new FloatDistribution(-5, 5)], rows, TpeSampler.DefaultWeights(10), new ParzenEstimatorParameters(), multivariate: true);
+        var joint = new ParzenEstimator([new FloatDistribution(-5, 5), new FloatDistribution(-5, 5)], rows, TpeSampler.DefaultWeights(10), ParzenEstimatorParameters.Optuna31, multivariate: true);
         Assert.Equal(-2.0910118693632773, joint.LogPdf([0.0, 0.5]), 1e-6);
         Assert.Equal(-2.3450489558673606, joint.LogPdf([1.0, -3.0]), 1e-6);
     }
@@ -59,7 +59,7 @@ public class ParzenEstimatorTests
     [Fact]
     public void Weights_centres_and_widths_equal_optuna_3_1()
     {
-        var real = new ParzenEstimator(new FloatDistribution(-5, 5), Observed, TpeSampler.DefaultWeights(Observed.Length), new ParzenEstimatorParameters());
+        var real = new ParzenEstimator(new FloatDistribution(-5, 5), Observed, TpeSampler.DefaultWeights(Observed.Length), ParzenEstimatorParameters.Optuna31);
         double light = 0.0012961762799740763, middle = 0.018794556059624108, full = 0.03629293583927414;
         AssertClose([light, middle, .. Enumerable.Repeat(full, 27)], real.Weights.ToArray());
         AssertClose([.. Observed, 0.0], real.Mus(0));
@@ -68,36 +68,70 @@ public class ParzenEstimatorTests
             0.9, 0.4, 0.5, 0.9, 0.5, third, 0.5, third, 10.0], real.Sigmas(0));
 
         double[] ints = [0, 4, 4, 10, 6];
-        var stepped = new ParzenEstimator(new IntDistribution(0, 10, 2), ints, TpeSampler.DefaultWeights(ints.Length), new ParzenEstimatorParameters());
+        var stepped = new ParzenEstimator(new IntDistribution(0, 10, 2), ints, TpeSampler.DefaultWeights(ints.Length), ParzenEstimatorParameters.Optuna31);
         AssertClose([0, 4, 4, 10, 6, 5], stepped.Mus(0));
         AssertClose([4, 4, 1.7142857142857142, 4, 4, 12], stepped.Sigmas(0));
 
         var log = new FloatDistribution(1e-3, 1.0, Log: true);
-        var logScale = new ParzenEstimator(log, new[] { 0.01, 0.5, 0.002, 0.1 }.Select(v => log.ToInternal(v)).ToArray(), TpeSampler.DefaultWeights(4), new ParzenEstimatorParameters());
+        var logScale = new ParzenEstimator(log, new[] { 0.01, 0.5, 0.002, 0.1 }.Select(v => log.ToInternal(v)).ToArray(), TpeSampler.DefaultWeights(4), ParzenEstimatorParameters.Optuna31);
         AssertClose([-4.605170185988091, -0.6931471805599453, -6.214608098422191, -2.3025850929940455, -3.4538776394910684], logScale.Mus(0));
         AssertClose([1.6094379124341005, 1.6094379124341, 1.6094379124341005, 1.6094379124341, 6.907755278982137], logScale.Sigmas(0));
 
         var rows = Enumerable.Range(0, 10).Select(i => new[] { Observed[i], Observed[10 + i] / 2 + 2.5 }).ToArray();
-        var joint = new ParzenEstimator([new FloatDistribution(-5, 5), new FloatDistribution(0, 5)], rows, TpeSampler.DefaultWeights(10), new ParzenEstimatorParameters(), multivariate: true);
+        var joint = new ParzenEstimator([new FloatDistribution(-5, 5), new FloatDistribution(0, 5)], rows, TpeSampler.DefaultWeights(10), ParzenEstimatorParameters.Optuna31, multivariate: true);
         AssertClose([.. Enumerable.Repeat(1.3625841381159227, 10), 10.0], joint.Sigmas(0));
         AssertClose([.. Enumerable.Repeat(0.6812920690579614, 10), 5.0], joint.Sigmas(1));
 
         // Choices: each kernel is 1 at its choice plus prior weight / (n + 1) everywhere, normalised; the prior kernel is uniform.
-        var choice = new ParzenEstimator(new CategoricalDistribution(["a", "b", "c"]), [1.0, 1.0, 2.0], TpeSampler.DefaultWeights(3), new ParzenEstimatorParameters());
+        var choice = new ParzenEstimator(new CategoricalDistribution(["a", "b", "c"]), [1.0, 1.0, 2.0], TpeSampler.DefaultWeights(3), ParzenEstimatorParameters.Optuna31);
         AssertClose([0.25 * (3.0 / 7 + third), 0.25 * (11.0 / 7 + third), 0.25 * (1 + third)], [.. Enumerable.Range(0, 3).Select(c => Math.Exp(choice.LogPdf(c)))]);
+    }
 
-        static void AssertClose(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
-        {
-            Assert.Equal(expected.Count, actual.Count);
-            for (int i = 0; i < expected.Count; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-12, $"[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
-        }
+    // The same inputs through Optuna 5.0.0.dev's _ParzenEstimator (optuna/optuna at 1d8ce7b, run from its source with
+    // Debian's python3; computed once and pasted here), whose TPE is multivariate by default: each joint kernel is as wide
+    // as its larger neighbour gap in every dimension, the prior's centre is no neighbour, and the density has its 1/σ.
+    [Fact]
+    public void Optuna_5_estimators_equal_optuna_5_0_dev()
+    {
+        var parameters = new ParzenEstimatorParameters();
+        var rows = Enumerable.Range(0, 10).Select(i => new[] { Observed[i], Observed[10 + i] / 2 + 2.5 }).ToArray();
+        var joint = new ParzenEstimator([new FloatDistribution(-5, 5), new FloatDistribution(0, 5)], rows, TpeSampler.DefaultWeights(10), parameters, multivariate: true);
+        AssertClose([0.8333333333333334, 1.7999999999999998, 1.9000000000000004, 0.8333333333333334, 1.9000000000000004, 0.8333333333333334,
+            1.0000000000000002, 2.0, 1.0000000000000002, 2.0, 10.0], joint.Sigmas(0));
+        AssertClose([0.4166666666666667, 1.5499999999999998, 0.4166666666666667, 0.4166666666666667, 0.5, 0.8000000000000003,
+            0.8000000000000003, 1.5499999999999998, 0.4166666666666667, 0.4166666666666667, 5.0], joint.Sigmas(1));
+        double[][] at = [[0.0, 0.5], [1.0, 3.0], [-4.9, 2.5], [4.99, 4.9]];
+        double[] optuna = [-4.813530446958979, -3.0987547407459015, -4.7293069496623215, -4.525882793317152];
+        for (int i = 0; i < at.Length; i++) Assert.Equal(optuna[i], joint.LogPdf(at[i]), 1e-6); // erfc is good to ~1e-7
+
+        var real = new ParzenEstimator(new FloatDistribution(-5, 5), Observed, TpeSampler.DefaultWeights(Observed.Length), parameters);
+        AssertClose([0.5999999999999996, 0.6999999999999997, 1.0 / 3, 0.4, 0.5, 1.0 / 3, 0.5, 0.5, 1.0 / 3, 1.0 / 3, 0.6000000000000001, 0.8,
+            0.40000000000000036, 1.0 / 3, 0.8, 1.0 / 3, 1.0 / 3, 0.5999999999999996, 0.6000000000000001, 1.0 / 3, 0.8999999999999999, 0.4, 0.5,
+            0.8999999999999999, 0.5, 1.0 / 3, 0.49999999999999994, 1.0 / 3, 10.0], real.Sigmas(0));
+        double[] realAt = [-4.9, -4.0, -1.0, 0.0, 0.77, 3.0, 4.99];
+        double[] realOptuna = [-3.2757080110834034, -3.0579630945826857, -2.883914250718872, -1.7030522301975672, -1.8847131696128507, -2.015085421817044, -2.579760371644491];
+        for (int i = 0; i < realAt.Length; i++) Assert.Equal(realOptuna[i], real.LogPdf(realAt[i]), 1e-6);
+
+        // The second 4 is as wide as its gap to 6: with the prior's 5 as a neighbour (3.1) it was clipped up to 12/7.
+        double[] ints = [0, 4, 4, 10, 6];
+        var stepped = new ParzenEstimator(new IntDistribution(0, 10, 2), ints, TpeSampler.DefaultWeights(ints.Length), parameters);
+        AssertClose([4, 4, 2, 4, 4, 12], stepped.Sigmas(0));
+        double[] intAt = [0, 4, 6, 10];
+        double[] intOptuna = [-2.033412548323861, -1.5240523954729346, -1.6391635920954235, -2.1059855171130817];
+        for (int i = 0; i < intAt.Length; i++) Assert.Equal(intOptuna[i], stepped.LogPdf(intAt[i]), 1e-6);
+    }
+
+    static void AssertClose(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-12, $"[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
     }
 
     [Fact]
     public void Samples_stay_in_range_and_follow_the_density()
     {
         var distribution = new FloatDistribution(0, 10);
-        var estimator = new ParzenEstimator(distribution, [9.5, 9.6, 9.7, 9.8], [1, 1, 1, 1], new ParzenEstimatorParameters());
+        var estimator = new ParzenEstimator(distribution, [9.5, 9.6, 9.7, 9.8], [1, 1, 1, 1], ParzenEstimatorParameters.Optuna31);
         var random = new Random(1);
 
         var samples = Enumerable.Range(0, 2000).Select(_ => estimator.Sample(random)).ToArray();

@@ -5,12 +5,13 @@ namespace CtBuild.Tests.Tuning;
 /// <summary>What every sampler must do, run against each implementation.</summary>
 public class SamplerConformanceTests
 {
-    public static TheoryData<string> Samplers => ["TPE", "TPE-multivariate", "Random"];
+    public static TheoryData<string> Samplers => ["TPE", "TPE-univariate", "TPE-optuna3.1", "Random"];
 
     private static ISampler Make(string name, int seed) => name switch
     {
         "TPE" => new TpeSampler(seed),
-        "TPE-multivariate" => new TpeSampler(seed, new TpeOptions { Multivariate = true }),
+        "TPE-univariate" => new TpeSampler(seed, new TpeOptions { Multivariate = false }),
+        "TPE-optuna3.1" => new TpeSampler(seed, TpeOptions.Optuna31),
         _ => new RandomSampler(seed),
     };
 
