@@ -54,7 +54,11 @@ internal sealed class ParzenEstimator
     }
 
     /// <param name="observations">One row of internal values (one per distribution) per observation, oldest first.</param>
-    /// <param name="multivariate">Joint kernels (one per observation over every dimension); else each dimension on its own.</param>
+    /// <param name="multivariate">
+    /// Whether this is multivariate TPE's estimator of a group of parameters (its kernels are joint over the dimensions
+    /// given, one or more); it matters only without <see cref="ParzenEstimatorParameters.NeighbourWidths"/>, where such
+    /// kernels get Optuna 3.1's Scott's-rule width.
+    /// </param>
     public ParzenEstimator(IReadOnlyList<Distribution> distributions, IReadOnlyList<double[]> observations, IReadOnlyList<double> weights,
         ParzenEstimatorParameters parameters, bool multivariate)
     {
